@@ -1,0 +1,387 @@
+#include "core/dataset_config.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace pqflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CodecInfo {
+  std::string_view name;
+  Codec codec;
+  std::string_view duckdb;
+  int min_level, max_level;  // 0,0: the codec takes no level
+};
+constexpr CodecInfo kCodecs[] = {
+    {"snappy", Codec::kSnappy, "snappy", 0, 0},
+    {"gzip", Codec::kGzip, "gzip", 1, 9},
+    {"zstd", Codec::kZstd, "zstd", 1, 22},
+    {"lz4", Codec::kLz4, "lz4_raw", 0, 0},
+    {"brotli", Codec::kBrotli, "brotli", 0, 11},
+    {"uncompressed", Codec::kUncompressed, "uncompressed", 0, 0},
+};
+
+const CodecInfo& Info(Codec codec) {
+  for (const auto& c : kCodecs) {
+    if (c.codec == codec) return c;
+  }
+  return kCodecs[0];
+}
+
+// Builds "origin:line: key: message" errors and checks for unknown keys, so that a typo
+// in the config is an error that points at it rather than a silently ignored setting.
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::string origin) : origin_(std::move(origin)) {}
+
+  Status Error(const toml::node* node, const std::string& key, const std::string& message) const {
+    std::string where = origin_;
+    if (node != nullptr && node->source().begin.line > 0) where += ":" + std::to_string(node->source().begin.line);
+    return Status::InvalidArgument(where + ": " + key + ": " + message);
+  }
+
+  Status CheckKeys(const toml::table& table, const std::string& prefix, const std::set<std::string>& known) const {
+    for (auto&& [k, v] : table) {
+      if (known.count(std::string(k.str())) == 0) {
+        std::string list;
+        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+        return Error(&v, prefix + std::string(k.str()), "unknown key (known keys here: " + list + ")");
+      }
+    }
+    return Status::OK();
+  }
+
+  Status GetString(const toml::table& t, const std::string& prefix, const char* key, std::string* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return Status::OK();
+    auto v = n->value<std::string>();
+    if (!v) return Error(n, prefix + key, "expected a string");
+    *out = *v;
+    return Status::OK();
+  }
+
+  Status GetBool(const toml::table& t, const std::string& prefix, const char* key, bool* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return Status::OK();
+    auto v = n->value<bool>();
+    if (!v) return Error(n, prefix + key, "expected true or false");
+    *out = *v;
+    return Status::OK();
+  }
+
+  Status GetInt(const toml::table& t, const std::string& prefix, const char* key, int64_t min, int64_t* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return Status::OK();
+    auto v = n->value<int64_t>();
+    if (!v || *v < min) return Error(n, prefix + key, "expected an integer >= " + std::to_string(min));
+    *out = *v;
+    return Status::OK();
+  }
+
+  Status GetStringList(const toml::table& t, const std::string& prefix, const char* key,
+                       std::vector<std::string>* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return Status::OK();
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return Error(n, prefix + key, "expected a list of strings, e.g. [\"a\", \"b\"]");
+    out->clear();
+    for (const auto& item : *arr) {
+      auto s = item.value<std::string>();
+      if (!s) return Error(&item, prefix + key, "expected a list of strings");
+      out->push_back(*s);
+    }
+    return Status::OK();
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+};
+
+std::string ResolvePath(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::string& prefix, ColumnSpec* col) {
+  PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"name", "type", "nullable", "expr", "field"}));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "name", &col->name));
+  if (col->name.empty()) return r.Error(&t, prefix + "name", "every column needs a name");
+  std::string type_text;
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "type", &type_text));
+  if (type_text.empty()) return r.Error(&t, prefix + "type", "column '" + col->name + "' needs a type (" + std::string(KnownTypeNames()) + ")");
+  auto type = ColumnType::Parse(type_text);
+  if (!type.ok()) return r.Error(t.get("type"), prefix + "type", type.status().message());
+  col->type = *type;
+  if (col->type.kind == TypeKind::kIpv6) {
+    return r.Error(t.get("type"), prefix + "type", "ipv6 columns are not supported yet; declare the column as string for now");
+  }
+  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "nullable", &col->nullable));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "expr", &col->expr));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "field", &col->field));
+  if (col->field.empty()) col->field = col->name;
+  return Status::OK();
+}
+
+Status ParseSource(const ConfigReader& r, const toml::table& t, const std::string& prefix,
+                   const std::string& base_dir, SourceSpec* src) {
+  PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"format", "path", "header", "delimiter", "quote", "null_string",
+                                             "timestamp_format", "record_path", "parent_fields"}));
+  std::string format = "csv";
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "format", &format));
+  if (format == "csv") src->format = SourceFormat::kCsv;
+  else if (format == "ndjson" || format == "jsonl") src->format = SourceFormat::kNdjson;
+  else if (format == "json") src->format = SourceFormat::kJson;
+  else return r.Error(t.get("format"), prefix + "format", "expected csv, ndjson or json; got '" + format + "'");
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "path", &src->path));
+  src->path = ResolvePath(base_dir, src->path);
+  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "header", &src->header));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "delimiter", &src->delimiter));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "quote", &src->quote));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "null_string", &src->null_string));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "timestamp_format", &src->timestamp_format));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "record_path", &src->record_path));
+  PQ_RETURN_IF_ERROR(r.GetStringList(t, prefix, "parent_fields", &src->parent_fields));
+  if (src->delimiter.empty() || src->delimiter.size() > 4) {
+    return r.Error(t.get("delimiter"), prefix + "delimiter", "expected 1 to 4 characters");
+  }
+  if (src->format != SourceFormat::kJson && (!src->record_path.empty() || !src->parent_fields.empty())) {
+    return r.Error(&t, prefix + "record_path", "only applies to format = \"json\"");
+  }
+  return Status::OK();
+}
+
+Status ParseSplits(const ConfigReader& r, const toml::table& t, const std::string& prefix, DatasetConfig* ds) {
+  for (auto&& [k, v] : t) {
+    std::string p = prefix + std::string(k.str()) + ".";
+    const toml::table* st = v.as_table();
+    if (st == nullptr) return r.Error(&v, p, "expected a table with layout = \"...\"");
+    PQ_RETURN_IF_ERROR(r.CheckKeys(*st, p, {"layout", "enabled"}));
+    SplitSpec split{std::string(k.str()), "", false};
+    PQ_RETURN_IF_ERROR(r.GetString(*st, p, "layout", &split.layout));
+    PQ_RETURN_IF_ERROR(r.GetBool(*st, p, "enabled", &split.enabled));
+    if (split.layout.empty()) return r.Error(&v, p + "layout", "a split needs a layout");
+    ds->splits.push_back(std::move(split));
+  }
+  return Status::OK();
+}
+
+Status ParseCompression(const ConfigReader& r, const toml::table& t, const std::string& prefix, DatasetConfig* ds) {
+  std::string codec = CodecName(ds->compression);
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "compression", &codec));
+  auto parsed = ParseCodec(codec);
+  if (!parsed.ok()) return r.Error(t.get("compression"), prefix + "compression", parsed.status().message());
+  ds->compression = *parsed;
+  if (const toml::node* n = t.get("compression_level")) {
+    const CodecInfo& info = Info(ds->compression);
+    auto level = n->value<int64_t>();
+    if (info.max_level == 0) return r.Error(n, prefix + "compression_level", CodecName(ds->compression) + " takes no level");
+    if (!level || *level < info.min_level || *level > info.max_level) {
+      return r.Error(n, prefix + "compression_level", "expected " + std::to_string(info.min_level) + ".." +
+                                                          std::to_string(info.max_level) + " for " + CodecName(ds->compression));
+    }
+    ds->compression_level = static_cast<int>(*level);
+  }
+  return Status::OK();
+}
+
+// Cross-field checks: every name the layout, sort order and time column use is a column.
+Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::string& prefix, const DatasetConfig& ds) {
+  if (ds.columns.empty()) return r.Error(&t, prefix + "columns", "a dataset needs at least one [[...columns]] entry");
+  std::set<std::string> names;
+  for (const auto& c : ds.columns) {
+    if (!names.insert(c.name).second) return r.Error(t.get("columns"), prefix + "columns", "column '" + c.name + "' is declared twice");
+  }
+  auto check_layout = [&](const std::string& text, const std::string& key) -> Status {
+    auto tmpl = PathTemplate::Make(text, ds.name);
+    if (!tmpl.ok()) return r.Error(t.get("layout"), prefix + key, tmpl.status().message());
+    for (const auto& col : tmpl->ColumnNames()) {
+      if (!names.count(col)) return r.Error(t.get("layout"), prefix + key, "{" + col + "} is not a column of the dataset");
+    }
+    if (tmpl->HasDateTokens() && ds.time_column.empty()) {
+      return r.Error(t.get("layout"), prefix + key, "uses date tokens, so the dataset needs time_column = \"<a date or timestamp column>\"");
+    }
+    return Status::OK();
+  };
+  if (ds.layout.empty()) return r.Error(&t, prefix + "layout", "a dataset needs a layout, e.g. \"{dataset}/{yyyy}/{mm}/{dd}/{dataset}_{date}.parquet\"");
+  PQ_RETURN_IF_ERROR(check_layout(ds.layout, "layout"));
+  for (const auto& s : ds.splits) PQ_RETURN_IF_ERROR(check_layout(s.layout, "splits." + s.name + ".layout"));
+  if (!ds.time_column.empty()) {
+    const ColumnSpec* tc = ds.FindColumn(ds.time_column);
+    if (tc == nullptr || !tc->type.IsTemporal()) {
+      return r.Error(t.get("time_column"), prefix + "time_column", "'" + ds.time_column + "' must name a date or timestamp column");
+    }
+  }
+  return Status::OK();
+}
+
+Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::table& t,
+                    const std::string& base_dir, DatasetConfig* ds) {
+  std::string prefix = "datasets." + name + ".";
+  ds->name = name;
+  PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"description", "columns", "source", "layout", "time_column", "splits",
+                                             "compression", "compression_level", "row_group_size",
+                                             "max_file_size"}));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "description", &ds->description));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "layout", &ds->layout));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "time_column", &ds->time_column));
+  PQ_RETURN_IF_ERROR(ParseCompression(r, t, prefix, ds));
+  PQ_RETURN_IF_ERROR(r.GetInt(t, prefix, "row_group_size", 1, &ds->row_group_size));
+  if (const toml::node* n = t.get("max_file_size")) {
+    auto text = n->value<std::string>();
+    auto num = n->value<int64_t>();
+    auto size = text ? ParseByteSize(*text) : num ? Result<int64_t>(*num) : Result<int64_t>(Status::InvalidArgument("expected a size"));
+    if (!size.ok()) return r.Error(n, prefix + "max_file_size", size.status().message() + " (e.g. \"256MB\")");
+    ds->max_file_size = *size;
+  }
+  if (const toml::node* n = t.get("columns")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return r.Error(n, prefix + "columns", "expected [[datasets." + name + ".columns]] entries");
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* ct = (*arr)[i].as_table();
+      std::string cp = prefix + "columns[" + std::to_string(i) + "].";
+      if (ct == nullptr) return r.Error(&(*arr)[i], cp, "expected a table {name = ..., type = ...}");
+      ColumnSpec col;
+      PQ_RETURN_IF_ERROR(ParseColumn(r, *ct, cp, &col));
+      ds->columns.push_back(std::move(col));
+    }
+  }
+  if (const toml::node* n = t.get("source")) {
+    if (!n->is_table()) return r.Error(n, prefix + "source", "expected a table");
+    PQ_RETURN_IF_ERROR(ParseSource(r, *n->as_table(), prefix + "source.", base_dir, &ds->source));
+  }
+  if (const toml::node* n = t.get("splits")) {
+    if (!n->is_table()) return r.Error(n, prefix + "splits", "expected [datasets." + name + ".splits.NAME] tables");
+    PQ_RETURN_IF_ERROR(ParseSplits(r, *n->as_table(), prefix + "splits.", ds));
+  }
+  return ValidateDataset(r, t, prefix, *ds);
+}
+
+}  // namespace
+
+Result<Codec> ParseCodec(std::string_view name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "none") lower = "uncompressed";
+  for (const auto& c : kCodecs) {
+    if (c.name == lower) return c.codec;
+  }
+  return Status::InvalidArgument("unknown compression '" + std::string(name) +
+                                 "' (expected snappy, gzip, zstd, lz4, brotli or uncompressed)");
+}
+
+std::string CodecName(Codec codec) { return std::string(Info(codec).name); }
+std::string CodecDuckDbName(Codec codec) { return std::string(Info(codec).duckdb); }
+bool CodecHasLevel(Codec codec) { return Info(codec).max_level > 0; }
+
+std::string SourceFormatName(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::kCsv: return "csv";
+    case SourceFormat::kNdjson: return "ndjson";
+    case SourceFormat::kJson: return "json";
+  }
+  return "?";
+}
+
+const ColumnSpec* DatasetConfig::FindColumn(std::string_view column) const {
+  for (const auto& c : columns) {
+    if (c.name == column) return &c;
+  }
+  return nullptr;
+}
+
+const SplitSpec* DatasetConfig::FindSplit(std::string_view split) const {
+  for (const auto& s : splits) {
+    if (s.name == split) return &s;
+  }
+  return nullptr;
+}
+
+Result<const DatasetConfig*> Config::FindDataset(std::string_view dataset) const {
+  auto it = datasets.find(std::string(dataset));
+  if (it != datasets.end()) return &it->second;
+  std::string known;
+  for (const auto& [n, _] : datasets) known += (known.empty() ? "" : ", ") + n;
+  return Status::NotFound("unknown dataset '" + std::string(dataset) + "' in " + source +
+                          " (configured: " + (known.empty() ? "none" : known) + ")");
+}
+
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin, const std::string& base_dir) {
+  ConfigReader r(origin);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument(origin + ":" + std::to_string(e.source().begin.line) + ": " +
+                                   std::string(e.description()));
+  }
+  PQ_RETURN_IF_ERROR(r.CheckKeys(root, "", {"storage", "datasets"}));
+  Config config;
+  config.source = origin;
+  if (const toml::node* n = root.get("storage")) {
+    if (!n->is_table()) return r.Error(n, "storage", "expected a table");
+    PQ_RETURN_IF_ERROR(r.CheckKeys(*n->as_table(), "storage.", {"root"}));
+    PQ_RETURN_IF_ERROR(r.GetString(*n->as_table(), "storage.", "root", &config.storage.root));
+  }
+  config.storage.root = ResolvePath(base_dir, config.storage.root);
+  if (const toml::node* n = root.get("datasets")) {
+    if (!n->is_table()) return r.Error(n, "datasets", "expected [datasets.NAME] tables");
+    for (auto&& [k, v] : *n->as_table()) {
+      const toml::table* dt = v.as_table();
+      if (dt == nullptr) return r.Error(&v, "datasets." + std::string(k.str()), "expected a table");
+      DatasetConfig ds;
+      PQ_RETURN_IF_ERROR(ParseDataset(r, std::string(k.str()), *dt, base_dir, &ds));
+      config.datasets.emplace(ds.name, std::move(ds));
+    }
+  }
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open config file " + path + " (pass --config FILE, or omit it to use the embedded default)");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string base = fs::absolute(fs::path(path)).parent_path().string();
+  return ParseConfig(buf.str(), path, base);
+}
+
+Result<Config> LoadEmbeddedDefault() {
+  return ParseConfig(EmbeddedDefaultToml(), "<embedded default>", fs::current_path().string());
+}
+
+void ApplyEnvironmentOverrides(Config* config) {
+  if (const char* root = std::getenv("PQFLOW_ROOT"); root != nullptr && *root != '\0') {
+    config->storage.root = fs::absolute(root).lexically_normal().string();
+  }
+}
+
+Result<int64_t> ParseByteSize(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0) return Status::InvalidArgument("'" + std::string(text) + "' is not a size");
+  int64_t n = std::stoll(std::string(text.substr(0, i)));
+  std::string unit;
+  for (char c : text.substr(i)) {
+    if (!std::isspace(static_cast<unsigned char>(c))) unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  static const std::pair<const char*, int64_t> kUnits[] = {
+      {"", 1}, {"B", 1}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000LL * 1000 * 1000},
+      {"KIB", 1024}, {"MIB", 1024 * 1024}, {"GIB", 1024LL * 1024 * 1024}, {"K", 1024}, {"M", 1024 * 1024}, {"G", 1024LL * 1024 * 1024}};
+  for (const auto& [name, mult] : kUnits) {
+    if (unit == name) return n * mult;
+  }
+  return Status::InvalidArgument("'" + std::string(text) + "' has an unknown unit (use B, KB, MB, GB, KiB, MiB, GiB)");
+}
+
+}  // namespace pqflow

@@ -1,0 +1,97 @@
+// The configuration file (pqflow.toml): storage and datasets. Every field documents its
+// default; docs/configuration.md is the user-facing reference for the same table.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/path_template.h"
+#include "core/status.h"
+#include "core/types.h"
+
+namespace pqflow {
+
+enum class Codec { kSnappy, kGzip, kZstd, kLz4, kBrotli, kUncompressed };
+enum class SourceFormat { kCsv, kNdjson, kJson };
+
+Result<Codec> ParseCodec(std::string_view name);
+std::string CodecName(Codec codec);       // "zstd"
+std::string CodecDuckDbName(Codec codec); // the COPY option value ("lz4_raw" for lz4)
+bool CodecHasLevel(Codec codec);          // zstd, gzip, brotli
+std::string SourceFormatName(SourceFormat format);
+
+struct ColumnSpec {
+  std::string name;
+  ColumnType type;
+  bool nullable = true;
+  std::string expr;   // SQL over the other columns for derived columns; empty = read from input
+  std::string field;  // input field or CSV header name; default: name
+};
+
+struct SourceSpec {
+  SourceFormat format = SourceFormat::kCsv;
+  // Where inputs are found when --input is not given: a path relative to the config file,
+  // with optional date tokens ({yyyy}{mm}{dd}, {date}) and glob characters.
+  std::string path;
+  bool header = true;             // csv
+  std::string delimiter = ",";    // csv
+  std::string quote = "\"";       // csv
+  std::string null_string;        // csv: the text that means NULL (default: empty field)
+  std::string timestamp_format;   // csv: strptime format if not ISO 8601
+  std::string record_path;        // json: dotted path to the array of records, e.g. "recommendations"
+  std::vector<std::string> parent_fields;  // json: fields read from the document, not the record
+};
+
+struct SplitSpec {
+  std::string name;
+  std::string layout;
+  bool enabled = false;  // written on every run, or only with --split-by NAME
+};
+
+struct DatasetConfig {
+  std::string name;
+  std::string description;
+  std::vector<ColumnSpec> columns;
+  SourceSpec source;
+  std::string layout;       // path template under the storage root
+  std::string time_column;  // date/timestamp column that fills the layout's date tokens
+  std::vector<SplitSpec> splits;
+  Codec compression = Codec::kZstd;
+  std::optional<int> compression_level;  // codec default when unset
+  int64_t row_group_size = 122880;       // rows
+  int64_t max_file_size = 0;             // bytes; 0 = never rotate
+
+  const ColumnSpec* FindColumn(std::string_view column) const;
+  const SplitSpec* FindSplit(std::string_view split) const;
+};
+
+struct StorageConfig {
+  std::string root = "./data";  // absolute after loading
+};
+
+struct Config {
+  std::string source;  // file the config came from, or "<embedded default>"
+  StorageConfig storage;
+  std::map<std::string, DatasetConfig> datasets;
+
+  Result<const DatasetConfig*> FindDataset(std::string_view dataset) const;
+};
+
+// Parses TOML text. `origin` names it in errors ("pqflow.toml:12: datasets.x.compression:
+// ..."); relative paths are resolved against `base_dir`.
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin, const std::string& base_dir);
+Result<Config> LoadConfigFile(const std::string& path);
+// The configuration used when no file is given: built-in datasets, root ./data.
+Result<Config> LoadEmbeddedDefault();
+std::string_view EmbeddedDefaultToml();
+
+// Applies PQFLOW_* environment overrides (PQFLOW_ROOT).
+void ApplyEnvironmentOverrides(Config* config);
+
+// "256MB", "1GiB", "1048576" -> bytes.
+Result<int64_t> ParseByteSize(std::string_view text);
+
+}  // namespace pqflow

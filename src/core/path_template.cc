@@ -1,0 +1,328 @@
+#include "core/path_template.h"
+
+#include <cctype>
+#include <cstdio>
+#include <regex>
+
+namespace pqflow {
+
+namespace {
+
+constexpr std::string_view kDefaultPartition = "__HIVE_DEFAULT_PARTITION__";
+
+struct TokenName {
+  std::string_view name;
+  PathTemplate::TokenKind kind;
+};
+constexpr TokenName kTimeTokens[] = {
+    {"dataset", PathTemplate::TokenKind::kDataset},
+    {"yyyy", PathTemplate::TokenKind::kYear},   {"YYYY", PathTemplate::TokenKind::kYear},
+    {"mm", PathTemplate::TokenKind::kMonth},    {"MM", PathTemplate::TokenKind::kMonth},
+    {"dd", PathTemplate::TokenKind::kDay},      {"DD", PathTemplate::TokenKind::kDay},
+    {"hh", PathTemplate::TokenKind::kHour},     {"HH", PathTemplate::TokenKind::kHour},
+    {"date", PathTemplate::TokenKind::kDate},   {"YYYY-MM-DD", PathTemplate::TokenKind::kDate},
+};
+
+bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '%' || c == '*' || c == '?' ||
+         c == '[' || c == ']' || c == '{' || c == '}' || c == ':';
+}
+
+bool IsColumnName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string Pad(int v, int width) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*d", width, v);
+  return buf;
+}
+
+std::string RegexEscape(std::string_view s) {
+  static const std::string kSpecial = R"(\^$.|?*+()[]{})";
+  std::string out;
+  for (char c : s) {
+    if (kSpecial.find(c) != std::string::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Input patterns: '*' and '?' stay wildcards within one path segment; '[...]' is a class.
+std::string GlobToRegex(std::string_view s) {
+  std::string out;
+  bool in_class = false;
+  for (char c : s) {
+    if (in_class) {
+      out += c;
+      if (c == ']') in_class = false;
+    } else if (c == '*') {
+      out += "[^/]*";
+    } else if (c == '?') {
+      out += "[^/]";
+    } else if (c == '[') {
+      out += c;
+      in_class = true;
+    } else {
+      out += RegexEscape(std::string_view(&c, 1));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EncodePartitionValue(const std::optional<std::string>& value) {
+  if (!value || value->empty()) return std::string(kDefaultPartition);
+  if (*value == ".") return "%2E";
+  if (*value == "..") return "%2E%2E";
+  std::string out;
+  out.reserve(value->size());
+  for (unsigned char c : *value) {
+    if (NeedsEscape(c)) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> DecodePartitionValue(std::string_view encoded) {
+  if (encoded == kDefaultPartition) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] == '%' && i + 2 < encoded.size()) {
+      unsigned v = 0;
+      if (std::sscanf(std::string(encoded.substr(i + 1, 2)).c_str(), "%2x", &v) == 1) {
+        out += static_cast<char>(v);
+        i += 2;
+        continue;
+      }
+    }
+    out += encoded[i];
+  }
+  return out;
+}
+
+std::string RotatedFileName(const std::string& path, int n) {
+  constexpr std::string_view kExt = ".parquet";
+  std::string stem = path.substr(0, path.size() - kExt.size());
+  return stem + "-" + Pad(n, 4) + std::string(kExt);
+}
+
+Result<PathTemplate> PathTemplate::MakeInput(std::string_view text) {
+  PQ_ASSIGN_OR_RETURN(PathTemplate t, Tokenize(text, ""));
+  t.input_ = true;
+  for (const auto& tok : t.tokens_) {
+    if (tok.kind == TokenKind::kColumn || tok.kind == TokenKind::kDataset || tok.kind == TokenKind::kHour) {
+      return Status::InvalidArgument("source path '" + std::string(text) + "': only date tokens ({yyyy}, {mm}, {dd}, {date}) are allowed, not {" + tok.text + "}");
+    }
+  }
+  return t;
+}
+
+Result<PathTemplate> PathTemplate::Make(std::string_view text, std::string dataset_name) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("layout '" + std::string(text) + "': " + why);
+  };
+  if (text.empty()) return bad("is empty");
+  if (text.front() == '/') return bad("must be relative to the storage root, not start with '/'");
+  if (text.size() < 8 || text.substr(text.size() - 8) != ".parquet") return bad("must end in .parquet");
+  PQ_ASSIGN_OR_RETURN(PathTemplate t, Tokenize(text, std::move(dataset_name)));
+  // Literal segments cannot climb out of the root.
+  std::string skeleton;
+  for (const auto& tok : t.tokens_) skeleton += tok.kind == TokenKind::kLiteral ? tok.text : "x";
+  size_t start = 0;
+  while (start <= skeleton.size()) {
+    size_t slash = skeleton.find('/', start);
+    std::string seg = skeleton.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (seg == ".." || seg == ".") return bad("must not contain '.' or '..' segments");
+    if (seg.empty()) return bad("must not contain empty segments ('//')");
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  for (char c : skeleton) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') return bad("must not contain glob characters or backslashes");
+  }
+  return t;
+}
+
+Result<PathTemplate> PathTemplate::Tokenize(std::string_view text, std::string dataset_name) {
+  PathTemplate t;
+  t.text_ = std::string(text);
+  t.dataset_ = std::move(dataset_name);
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("path template '" + std::string(text) + "': " + why);
+  };
+  if (text.empty()) return bad("is empty");
+  size_t i = 0;
+  std::string literal;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '}') return bad("unmatched '}' at position " + std::to_string(i));
+    if (c != '{') {
+      literal += c;
+      ++i;
+      continue;
+    }
+    size_t close = text.find('}', i);
+    if (close == std::string_view::npos) return bad("unmatched '{' at position " + std::to_string(i));
+    std::string_view name = text.substr(i + 1, close - i - 1);
+    if (!literal.empty()) t.tokens_.push_back({TokenKind::kLiteral, std::move(literal)});
+    literal.clear();
+    TokenKind kind = TokenKind::kColumn;
+    for (const auto& tn : kTimeTokens) {
+      if (tn.name == name) kind = tn.kind;
+    }
+    if (kind == TokenKind::kColumn && !IsColumnName(name)) {
+      return bad("'{" + std::string(name) + "}' is not a token (expected {dataset}, {yyyy}, {mm}, {dd}, {hh}, {date} or {column_name})");
+    }
+    t.tokens_.push_back({kind, std::string(name)});
+    i = close + 1;
+  }
+  if (!literal.empty()) t.tokens_.push_back({TokenKind::kLiteral, std::move(literal)});
+  return t;
+}
+
+bool PathTemplate::HasDateTokens() const {
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kYear || tok.kind == TokenKind::kMonth || tok.kind == TokenKind::kDay ||
+        tok.kind == TokenKind::kDate || tok.kind == TokenKind::kHour) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PathTemplate::HasHourToken() const {
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kHour) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> PathTemplate::ColumnNames() const {
+  std::vector<std::string> names;
+  for (const auto& tok : tokens_) {
+    if (tok.kind != TokenKind::kColumn) continue;
+    bool seen = false;
+    for (const auto& n : names) seen = seen || n == tok.text;
+    if (!seen) names.push_back(tok.text);
+  }
+  return names;
+}
+
+Result<std::string> PathTemplate::Format(const PartitionValues& values) const {
+  std::string out;
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kLiteral) {
+      out += tok.text;
+    } else if (tok.kind == TokenKind::kDataset) {
+      out += EncodePartitionValue(dataset_);
+    } else if (tok.kind == TokenKind::kColumn) {
+      auto it = values.columns.find(tok.text);
+      if (it == values.columns.end()) return Status::Internal("layout " + text_ + ": no value for {" + tok.text + "}");
+      out += EncodePartitionValue(it->second);
+    } else if (tok.kind == TokenKind::kHour) {
+      if (!values.hour) return Status::Internal("layout " + text_ + ": no hour for {hh}");
+      out += Pad(*values.hour, 2);
+    } else {
+      if (!values.date) return Status::Internal("layout " + text_ + ": no date for {" + tok.text + "}");
+      const CivilDate& d = *values.date;
+      if (tok.kind == TokenKind::kYear) out += Pad(d.year(), 4);
+      if (tok.kind == TokenKind::kMonth) out += Pad(d.month(), 2);
+      if (tok.kind == TokenKind::kDay) out += Pad(d.day(), 2);
+      if (tok.kind == TokenKind::kDate) out += d.ToIso();
+    }
+  }
+  return out;
+}
+
+Result<PartitionValues> PathTemplate::Parse(std::string_view path) const {
+  std::string pattern;
+  for (const auto& tok : tokens_) {
+    switch (tok.kind) {
+      case TokenKind::kLiteral: pattern += input_ ? GlobToRegex(tok.text) : RegexEscape(tok.text); break;
+      case TokenKind::kDataset: pattern += RegexEscape(EncodePartitionValue(dataset_)); break;
+      case TokenKind::kYear: pattern += R"((\d{4}))"; break;
+      case TokenKind::kMonth:
+      case TokenKind::kDay:
+      case TokenKind::kHour: pattern += R"((\d{2}))"; break;
+      case TokenKind::kDate: pattern += R"((\d{4}-\d{2}-\d{2}))"; break;
+      case TokenKind::kColumn: pattern += "([^/]+?)"; break;
+    }
+  }
+  // Rotated files: name-0001.parquet.
+  const std::string ext = R"(\.parquet)";
+  if (!input_ && pattern.size() >= ext.size() && pattern.compare(pattern.size() - ext.size(), ext.size(), ext) == 0) {
+    pattern.insert(pattern.size() - ext.size(), R"((?:-\d{4})?)");
+  }
+  std::smatch m;
+  std::string subject(path);
+  if (!std::regex_match(subject, m, std::regex(pattern))) {
+    return Status::NotFound("'" + subject + "' does not match layout " + text_);
+  }
+  PartitionValues v;
+  int year = -1, month = -1, day = -1;
+  size_t group = 1;
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kLiteral || tok.kind == TokenKind::kDataset) continue;
+    std::string s = m[group++].str();
+    switch (tok.kind) {
+      case TokenKind::kYear: year = std::stoi(s); break;
+      case TokenKind::kMonth: month = std::stoi(s); break;
+      case TokenKind::kDay: day = std::stoi(s); break;
+      case TokenKind::kHour: v.hour = std::stoi(s); break;
+      case TokenKind::kDate: {
+        PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(s));
+        v.date = d;
+        break;
+      }
+      case TokenKind::kColumn: {
+        auto decoded = DecodePartitionValue(s);
+        auto [it, inserted] = v.columns.emplace(tok.text, decoded);
+        if (!inserted && it->second != decoded) {
+          return Status::NotFound("'" + subject + "' has two values for {" + tok.text + "}");
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  if (year >= 0 || month >= 0 || day >= 0) {
+    char iso[48];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", year < 0 ? 1970 : year, month < 0 ? 1 : month, day < 0 ? 1 : day);
+    PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(iso));
+    if (v.date && *v.date != d) return Status::NotFound("'" + subject + "' has inconsistent date tokens");
+    v.date = d;
+  }
+  return v;
+}
+
+std::string PathTemplate::Glob() const {
+  std::string out;
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kLiteral) {
+      out += tok.text;
+    } else if (tok.kind == TokenKind::kDataset) {
+      out += EncodePartitionValue(dataset_);
+    } else {
+      if (out.empty() || out.back() != '*') out += '*';
+    }
+  }
+  // "x_*.parquet" already matches "x_*-0001.parquet"; a template without tokens before the
+  // extension needs an explicit wildcard for rotated files.
+  const std::string ext = ".parquet";
+  std::string stem = out.substr(0, out.size() - ext.size());
+  if (stem.empty() || stem.back() != '*') out = stem + "*" + ext;
+  return out;
+}
+
+}  // namespace pqflow

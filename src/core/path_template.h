@@ -1,0 +1,71 @@
+// A dataset layout: a relative path with tokens, e.g.
+//   query_perf/year={yyyy}/month={mm}/query_perf_{yyyy}{mm}{dd}.parquet
+//   analytics/pageviews/project/{project_slug}/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet
+// Time tokens come from the partition's date (and hour); {dataset} from the dataset name;
+// any other {name} from the value of that column. Format and Parse are inverses; values
+// are percent-encoded so that no value can add a path segment, climb out of the dataset
+// root, or inject glob characters (see docs/layout.md).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/civil_date.h"
+#include "core/status.h"
+
+namespace pqflow {
+
+struct PartitionValues {
+  std::optional<CivilDate> date;         // required when the template has date tokens
+  std::optional<int> hour;               // required when it has {hh}
+  std::map<std::string, std::optional<std::string>> columns;  // nullopt = NULL
+  bool operator==(const PartitionValues&) const = default;
+};
+
+class PathTemplate {
+ public:
+  enum class TokenKind { kLiteral, kDataset, kYear, kMonth, kDay, kHour, kDate, kColumn };
+  struct Token {
+    TokenKind kind;
+    std::string text;  // literal text, or the column name
+  };
+
+  // Validates an output layout: relative, no ".." segments, ends in ".parquet", balanced braces.
+  static Result<PathTemplate> Make(std::string_view text, std::string dataset_name);
+  // An input path pattern (source.path): may be absolute and contain glob characters
+  // (* ? [..]) in its literal parts; only date tokens are allowed.
+  static Result<PathTemplate> MakeInput(std::string_view text);
+
+  const std::string& text() const { return text_; }
+  const std::vector<Token>& tokens() const { return tokens_; }
+  bool HasDateTokens() const;
+  bool HasHourToken() const;
+  std::vector<std::string> ColumnNames() const;  // in order of first appearance
+
+  Result<std::string> Format(const PartitionValues& values) const;
+  // Inverse of Format; NotFound when the path does not match the template.
+  Result<PartitionValues> Parse(std::string_view relative_path) const;
+  // A glob matching every file this template can produce (rotation suffixes included).
+  std::string Glob() const;
+
+ private:
+  static Result<PathTemplate> Tokenize(std::string_view text, std::string dataset_name);
+  std::string text_;
+  std::string dataset_;
+  bool input_ = false;
+  std::vector<Token> tokens_;
+};
+
+// Percent-encodes a partition value for use as (part of) one path segment.
+// NULL and "" both become __HIVE_DEFAULT_PARTITION__, as in Hive and Spark.
+std::string EncodePartitionValue(const std::optional<std::string>& value);
+std::optional<std::string> DecodePartitionValue(std::string_view encoded);
+
+// "a/b/x.parquet", 2 -> "a/b/x-0002.parquet": the name of the n-th file of a partition
+// that was rotated into several files.
+std::string RotatedFileName(const std::string& path, int n);
+
+}  // namespace pqflow

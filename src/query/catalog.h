@@ -1,0 +1,21 @@
+// The catalog: every configured dataset as a DuckDB view over its Parquet files, so
+// `SELECT ... FROM pageviews` works. (Partition pruning and safety limits: issue #5.)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/dataset_config.h"
+#include "core/status.h"
+#include "duck/duck.h"
+
+namespace pqflow::query {
+
+// Creates one view per dataset that has files; returns the names of the views created.
+Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, const Config& config);
+
+// Runs `sql` and renders the result as an aligned table, CSV or JSON lines.
+enum class OutputFormat { kTable, kCsv, kJson };
+Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format);
+
+}  // namespace pqflow::query

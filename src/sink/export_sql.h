@@ -1,0 +1,42 @@
+// SQL text the exporter sends to DuckDB: the validated row relation, and the COPY that
+// writes one layout's partitions. Kept apart from the orchestration so it can be read
+// (and tested) as SQL.
+#pragma once
+
+#include <string>
+
+#include "core/dataset_config.h"
+#include "core/path_template.h"
+#include "source/file_source.h"
+
+namespace pqflow::sink {
+
+// Extra columns of the row relation besides the declared ones:
+//   __pq_file, __pq_line, __pq_reason, __pq_raw (see source::BuildSourceSql) and
+//   __pq_state: 'ok', 'bad' (rejected) or 'out' (outside the selected dates).
+std::string RowsSql(const DatasetConfig& ds, const std::string& source_sql, const std::vector<PathTemplate>& layouts,
+                    const source::InputSelection& row_filter);
+
+// "column x: missing or null, but the column is not nullable; ..." for a row, or NULL.
+std::string NullReasonSql(const DatasetConfig& ds, const std::string& alias);
+
+struct CopyTarget {
+  std::string relation;      // table or "(subquery)" with RowsSql's columns
+  std::string where;         // "" or a condition on it
+  std::string staging_dir;
+  bool keep_bad_rows = true; // write rejected rows into a 'bad' partition (streaming CSV)
+};
+
+std::string LayoutCopySql(const DatasetConfig& ds, const PathTemplate& layout, const CopyTarget& target);
+
+// Key column names used in staged folder names.
+inline constexpr const char* kStateKey = "__pq_s";
+inline constexpr const char* kFileKey = "__pq_f";
+inline constexpr const char* kDateKey = "__pq_d";
+inline constexpr const char* kHourKey = "__pq_h";
+std::string ColumnKey(const std::string& column);  // "__pq_c_<column>"
+
+// COPY options shared by every Parquet file pqflow writes for `ds`.
+std::string ParquetOptions(const DatasetConfig& ds);
+
+}  // namespace pqflow::sink

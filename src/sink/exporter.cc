@@ -1,0 +1,469 @@
+#include "sink/exporter.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <thread>
+
+#include "core/path_template.h"
+#include "core/sha256.h"
+#include "duck/duck.h"
+#include "sink/export_sql.h"
+#include "sink/manifest.h"
+#include "sink/staged_output.h"
+#include "storage/storage.h"
+
+namespace pqflow::sink {
+
+namespace {
+
+using duck::QuoteIdentifier;
+using duck::QuoteLiteral;
+
+struct Layout {
+  std::string split;  // "" = main layout
+  PathTemplate tmpl;
+};
+
+// One output partition of one layout: the files DuckDB staged for it and where they go.
+struct Partition {
+  size_t layout = 0;
+  PartitionValues values;
+  std::vector<StagedFile> staged;
+  std::vector<std::string> dest;  // final relative paths, one per staged file
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+std::string UtcNow(const char* fmt) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, fmt, &tm);
+  return buf;
+}
+
+// Polls DuckDB's progress for the running statement while it runs.
+class ProgressPoller {
+ public:
+  ProgressPoller(const duck::Connection& conn, const ExportOptions& options, std::string step)
+      : conn_(conn), options_(options), step_(std::move(step)) {
+    if (options_.progress) thread_ = std::thread([this] { Loop(); });
+  }
+  ~ProgressPoller() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      double p = conn_.QueryProgress();
+      if (p >= 0 && !stop_) options_.progress(step_, p);
+    }
+  }
+  const duck::Connection& conn_;
+  const ExportOptions& options_;
+  std::string step_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class ExportRun {
+ public:
+  ExportRun(const Config& config, const DatasetConfig& ds, const ExportOptions& options)
+      : config_(config), ds_(ds), options_(options), storage_(storage::MakeLocalStorage(config.storage.root)) {}
+
+  Result<RunReport> Run() {
+    auto start = std::chrono::steady_clock::now();
+    report_.dataset = ds_.name;
+    report_.dry_run = options_.dry_run;
+    report_.storage = storage_->Describe();
+    report_.run_id = UtcNow("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
+    PQ_RETURN_IF_ERROR(ResolveLayouts());
+    PQ_RETURN_IF_ERROR(ResolveInputs());
+    PQ_ASSIGN_OR_RETURN(lock_, storage_->LockDataset(ds_.name));
+    PQ_RETURN_IF_ERROR(SkipExportedInputs());
+    if (!inputs_.empty()) {
+      PQ_ASSIGN_OR_RETURN(staging_, storage_->MakeStagingDir(ds_.name));
+      Status s = Process();
+      (void)storage_->RemoveStagingDir(staging_);
+      PQ_RETURN_IF_ERROR(s);
+    }
+    report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!options_.dry_run) PQ_RETURN_IF_ERROR(WriteRunReport());
+    return report_;
+  }
+
+ private:
+  Status Process() {
+    PQ_RETURN_IF_ERROR(OpenDuckDb());
+    PQ_RETURN_IF_ERROR(PrepareRows());
+    for (size_t i = 0; i < layouts_.size(); ++i) PQ_RETURN_IF_ERROR(WriteLayout(i));
+    PQ_RETURN_IF_ERROR(CollectRejects());
+    PQ_RETURN_IF_ERROR(CheckOnError());
+    PQ_RETURN_IF_ERROR(RotateLargeFiles());
+    return Commit();
+  }
+
+  Status ResolveLayouts() {
+    PQ_ASSIGN_OR_RETURN(PathTemplate main, PathTemplate::Make(ds_.layout, ds_.name));
+    layouts_.push_back({"", std::move(main)});
+    for (const auto& name : options_.splits) {
+      if (ds_.FindSplit(name) == nullptr) {
+        std::string known;
+        for (const auto& s : ds_.splits) known += (known.empty() ? "" : ", ") + s.name;
+        return Status::InvalidArgument("dataset " + ds_.name + " has no split '" + name + "' (configured: " +
+                                       (known.empty() ? "none" : known) + ")");
+      }
+    }
+    for (const auto& split : ds_.splits) {
+      bool wanted = split.enabled ||
+                    std::find(options_.splits.begin(), options_.splits.end(), split.name) != options_.splits.end();
+      if (!wanted) continue;
+      PQ_ASSIGN_OR_RETURN(PathTemplate t, PathTemplate::Make(split.layout, ds_.name));
+      layouts_.push_back({split.name, std::move(t)});
+    }
+    return Status::OK();
+  }
+
+  Status ResolveInputs() {
+    PQ_ASSIGN_OR_RETURN(inputs_, source::ResolveInputs(ds_, options_.selection));
+    return Status::OK();
+  }
+
+  // Seed 001's idempotency: an input whose date's partitions are all complete is not read
+  // again. Only possible when the date is known from the file name and no layout splits
+  // by column (column values are only known after reading).
+  Status SkipExportedInputs() {
+    if (options_.overwrite || !options_.selection.explicit_inputs.empty()) return Status::OK();
+    for (const auto& l : layouts_) {
+      if (!l.tmpl.ColumnNames().empty() || !l.tmpl.HasDateTokens() || l.tmpl.HasHourToken()) return Status::OK();
+    }
+    std::vector<source::InputFile> keep;
+    for (auto& in : inputs_) {
+      bool done = in.date.has_value();
+      std::string first_path;
+      for (const auto& l : layouts_) {
+        if (!done) break;
+        PartitionValues v;
+        v.date = in.date;
+        PQ_ASSIGN_OR_RETURN(std::string path, l.tmpl.Format(v));
+        if (first_path.empty()) first_path = path;
+        Manifest m;
+        done = PartitionIsComplete(*storage_, ManifestPathFor(path), &m);
+        if (done && l.split.empty()) report_.skipped.push_back({path, m.rows, "already exists, skipping"});
+      }
+      if (done) {
+        report_.rows_read += report_.skipped.back().rows;
+        report_.rows_skipped += report_.skipped.back().rows;
+      } else {
+        keep.push_back(std::move(in));
+      }
+    }
+    inputs_ = std::move(keep);
+    return Status::OK();
+  }
+
+  Status OpenDuckDb() {
+    duck::DatabaseOptions opts;
+    opts.threads = options_.threads;
+    opts.memory_limit = options_.memory_limit;
+    opts.temp_directory = staging_ + "/duckdb_tmp";
+    PQ_ASSIGN_OR_RETURN(db_, duck::Database::Open(opts));
+    PQ_ASSIGN_OR_RETURN(conn_, duck::Connection::Make(*db_));
+    return conn_->Execute("SET TimeZone = 'UTC'");
+  }
+
+  // The validated rows. Streamed straight into the COPY for a single-layout CSV export
+  // (one pass over the input); materialised in a temporary table when several layouts
+  // read them or when the JSON validation needs per-record reasons.
+  Status PrepareRows() {
+    for (const auto& in : inputs_) {
+      report_.inputs.push_back({in.path, in.size});
+      report_.input_bytes += in.size;
+    }
+    PQ_ASSIGN_OR_RETURN(std::string source_sql, source::BuildSourceSql(ds_, inputs_));
+    std::vector<PathTemplate> templates;
+    for (const auto& l : layouts_) templates.push_back(l.tmpl);
+    std::string rows = RowsSql(ds_, source_sql, templates, options_.selection);
+    materialized_ = layouts_.size() > 1 || ds_.source.format != SourceFormat::kCsv;
+    if (!materialized_) {
+      rows_relation_ = "(" + rows + ")";
+      return Status::OK();
+    }
+    ProgressPoller poll(*conn_, options_, "reading");
+    PQ_RETURN_IF_ERROR(conn_->Execute("CREATE TEMP TABLE __pq_rows AS " + rows).WithContext(InputContext()));
+    rows_relation_ = "__pq_rows";
+    return Status::OK();
+  }
+
+  std::string InputContext() const {
+    std::string what = "reading " + std::to_string(inputs_.size()) + " input file" + (inputs_.size() == 1 ? "" : "s");
+    if (inputs_.size() == 1) what = "reading " + inputs_[0].path;
+    return "export " + ds_.name + ": " + what;
+  }
+
+  Status WriteLayout(size_t index) {
+    const Layout& layout = layouts_[index];
+    CopyTarget target;
+    target.relation = rows_relation_;
+    target.staging_dir = staging_ + "/layout" + std::to_string(index);
+    target.keep_bad_rows = !materialized_;
+    if (materialized_) target.where = "__pq_state <> 'bad'";
+    std::string sql = LayoutCopySql(ds_, layout.tmpl, target);
+    ProgressPoller poll(*conn_, options_, layout.split.empty() ? "writing" : "writing split " + layout.split);
+    auto stats = conn_->Query(sql);
+    if (!stats.ok()) return stats.status().WithContext(materialized_ ? "export " + ds_.name + ": writing Parquet" : InputContext());
+    int fn = stats->ColumnIndex("filename"), cnt = stats->ColumnIndex("count"), sz = stats->ColumnIndex("file_size_bytes");
+    std::map<std::string, size_t> by_path;
+    for (size_t r = 0; r < stats->row_count(); ++r) {
+      PQ_ASSIGN_OR_RETURN(StagedFile f, ParseStagedFile(target.staging_dir, stats->GetOr(r, fn, ""),
+                                                        stats->GetInt64(r, cnt), stats->GetInt64(r, sz)));
+      PQ_RETURN_IF_ERROR(Route(index, std::move(f), &by_path));
+    }
+    return Status::OK();
+  }
+
+  // Sends a staged file to its partition, or to the rejected / outside-dates tallies.
+  Status Route(size_t index, StagedFile f, std::map<std::string, size_t>* by_path) {
+    const std::string state = f.keys[kStateKey].value_or("");
+    bool main = index == 0;
+    if (state == "bad") {
+      if (main) bad_files_.push_back(f);
+      return Status::OK();
+    }
+    if (state == "out") {
+      if (main) report_.rows_outside_dates += f.rows;
+      return Status::OK();
+    }
+    PartitionValues v;
+    if (auto it = f.keys.find(kDateKey); it != f.keys.end() && it->second) {
+      PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(*it->second));
+      v.date = d;
+    }
+    if (auto it = f.keys.find(kHourKey); it != f.keys.end() && it->second) v.hour = std::stoi(*it->second);
+    for (const auto& col : layouts_[index].tmpl.ColumnNames()) v.columns[col] = f.keys[ColumnKey(col)];
+    PQ_ASSIGN_OR_RETURN(std::string path, layouts_[index].tmpl.Format(v));
+    auto [it, inserted] = by_path->emplace(path, partitions_.size());
+    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0});
+    Partition& p = partitions_[it->second];
+    p.rows += f.rows;
+    p.bytes += f.bytes;
+    p.staged.push_back(std::move(f));
+    return Status::OK();
+  }
+
+  Status CollectRejects() {
+    if (ds_.source.format == SourceFormat::kCsv) PQ_RETURN_IF_ERROR(CollectCsvReaderRejects());
+    std::string sql;
+    if (materialized_) {
+      sql = "SELECT __pq_file, __pq_line, __pq_reason, COALESCE(__pq_raw, to_json(t)::VARCHAR) FROM __pq_rows t "
+            "WHERE __pq_state = 'bad' ORDER BY __pq_file, __pq_line";
+    } else {
+      for (const auto& f : bad_files_) {
+        if (!sql.empty()) sql += " UNION ALL ";
+        sql += "SELECT " + QuoteLiteral(f.keys.at(kFileKey).value_or("")) + ", NULL::BIGINT, " + NullReasonSql(ds_, "t.") +
+               ", to_json(t)::VARCHAR FROM read_parquet(" + QuoteLiteral(f.local_path) +
+               ", hive_partitioning = false) t";
+      }
+    }
+    if (sql.empty()) return Status::OK();
+    PQ_ASSIGN_OR_RETURN(duck::QueryResult rows, conn_->Query(sql));
+    for (size_t r = 0; r < rows.row_count(); ++r) {
+      RejectedRow row{rows.GetOr(r, 0, ""), rows.GetInt64(r, 1), "", rows.GetOr(r, 2, "invalid row"), rows.GetOr(r, 3, "")};
+      size_t colon = row.reason.find(':');
+      if (row.reason.rfind("column ", 0) == 0 && colon != std::string::npos) row.column = row.reason.substr(7, colon - 7);
+      report_.rejects.push_back(std::move(row));
+    }
+    report_.rows_rejected += static_cast<int64_t>(rows.row_count());
+    report_.rows_read += static_cast<int64_t>(rows.row_count());
+    return Status::OK();
+  }
+
+  // Lines DuckDB's CSV reader could not parse or convert, one rejected row per line.
+  Status CollectCsvReaderRejects() {
+    std::string sql = std::string("SELECT s.file_path, e.line, e.column_name, e.error_message, e.csv_line FROM ") +
+                      source::kCsvRejectsTable + " e JOIN " + source::kCsvRejectScansTable +
+                      " s USING (scan_id, file_id) ORDER BY s.file_path, e.line";
+    auto rows = conn_->Query(sql);
+    if (!rows.ok()) return Status::OK();  // the reader found nothing to reject: no table
+    int64_t prev_line = -1;
+    std::string prev_file;
+    for (size_t r = 0; r < rows->row_count(); ++r) {
+      RejectedRow row{rows->GetOr(r, 0, ""), rows->GetInt64(r, 1), rows->GetOr(r, 2, ""), rows->GetOr(r, 3, ""),
+                      rows->GetOr(r, 4, "")};
+      if (!row.column.empty()) row.reason = "column " + row.column + ": " + row.reason;
+      bool same_row = row.file == prev_file && row.line == prev_line;
+      prev_file = row.file;
+      prev_line = row.line;
+      if (same_row) {
+        report_.rejects.back().reason += "; " + row.reason;
+        continue;
+      }
+      report_.rejects.push_back(std::move(row));
+      ++report_.rows_rejected;
+      ++report_.rows_read;
+    }
+    return Status::OK();
+  }
+
+  Status CheckOnError() {
+    if (options_.on_error != OnError::kFail || report_.rejects.empty()) return Status::OK();
+    const RejectedRow& r = report_.rejects.front();
+    return Status::InvalidArgument("export " + ds_.name + ": " + std::to_string(report_.rejects.size()) +
+                                   " row(s) rejected and --on-error=fail; first: " + r.file +
+                                   (r.line > 0 ? ":" + std::to_string(r.line) : "") + ": " + r.reason +
+                                   "; nothing was written");
+  }
+
+  // DuckDB cannot cap file sizes inside a partitioned COPY, so partitions over
+  // max_file_size are re-split here, each part below the limit (approximately: DuckDB
+  // checks the size between row groups).
+  Status RotateLargeFiles() {
+    if (ds_.max_file_size <= 0) return Status::OK();
+    int n = 0;
+    for (auto& p : partitions_) {
+      std::vector<StagedFile> out;
+      for (auto& f : p.staged) {
+        if (f.bytes <= ds_.max_file_size) {
+          out.push_back(std::move(f));
+          continue;
+        }
+        std::string dir = staging_ + "/rotate" + std::to_string(n++);
+        std::string sql = "COPY (SELECT * FROM read_parquet(" + QuoteLiteral(f.local_path) + ")) TO " + QuoteLiteral(dir) +
+                          " (" + ParquetOptions(ds_) + ", FILE_SIZE_BYTES " + std::to_string(ds_.max_file_size) +
+                          ", RETURN_STATS, FILE_EXTENSION 'parquet.tmp')";
+        PQ_ASSIGN_OR_RETURN(duck::QueryResult stats, conn_->Query(sql));
+        std::vector<StagedFile> parts;
+        for (size_t r = 0; r < stats.row_count(); ++r) {
+          parts.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}});
+        }
+        // data_2 before data_10: order by the number DuckDB put in the name.
+        std::sort(parts.begin(), parts.end(), [](const StagedFile& a, const StagedFile& b) {
+          return a.local_path.size() != b.local_path.size() ? a.local_path.size() < b.local_path.size()
+                                                             : a.local_path < b.local_path;
+        });
+        for (auto& part : parts) out.push_back(std::move(part));
+      }
+      p.staged = std::move(out);
+    }
+    return Status::OK();
+  }
+
+  Status Commit() {
+    std::vector<Partition*> to_publish;
+    std::vector<std::string> staged_paths;
+    for (auto& p : partitions_) {
+      PQ_ASSIGN_OR_RETURN(std::string path, layouts_[p.layout].tmpl.Format(p.values));
+      for (size_t i = 0; i < p.staged.size(); ++i) {
+        p.dest.push_back(p.staged.size() == 1 ? path : RotatedFileName(path, static_cast<int>(i) + 1));
+      }
+      bool main = p.layout == 0;
+      if (main) report_.rows_read += p.rows;
+      Manifest old;
+      if (!options_.overwrite && PartitionIsComplete(*storage_, ManifestPathFor(p.dest[0]), &old)) {
+        if (main) {
+          report_.rows_skipped += p.rows;
+          report_.skipped.push_back({p.dest[0], p.rows, "already exists, skipping"});
+        }
+        continue;
+      }
+      for (size_t i = 0; i < p.staged.size(); ++i) {
+        report_.files.push_back({p.dest[i], layouts_[p.layout].split, p.staged[i].rows, p.staged[i].bytes, options_.dry_run});
+        (main ? report_.bytes_written : report_.split_bytes_written) += p.staged[i].bytes;
+        staged_paths.push_back(p.staged[i].local_path);
+      }
+      if (main) report_.rows_written += p.rows;
+      to_publish.push_back(&p);
+    }
+    if (options_.dry_run || to_publish.empty()) return Status::OK();
+    PQ_RETURN_IF_ERROR(storage_->SyncStaged(staged_paths).WithContext("export " + ds_.name + ": syncing staged files"));
+    for (Partition* p : to_publish) PQ_RETURN_IF_ERROR(PublishPartition(*p));
+    return storage_->SyncPublished().WithContext("export " + ds_.name);
+  }
+
+  // Files first, manifest last: until the manifest is written the partition is not
+  // complete and a re-run redoes it.
+  Status PublishPartition(const Partition& p) {
+    std::string manifest_path = ManifestPathFor(p.dest[0]);
+    Manifest old;
+    bool had_old = ReadManifest(*storage_, manifest_path).ok() && PartitionIsComplete(*storage_, manifest_path, &old);
+    Manifest m = NewManifest(p);
+    for (size_t i = 0; i < p.staged.size(); ++i) {
+      PQ_ASSIGN_OR_RETURN(std::string sha, Sha256File(p.staged[i].local_path));
+      m.files.push_back({p.dest[i], p.staged[i].rows, p.staged[i].bytes, sha});
+      PQ_RETURN_IF_ERROR(storage_->Publish(p.staged[i].local_path, p.dest[i]).WithContext("export " + ds_.name));
+    }
+    PQ_RETURN_IF_ERROR(storage_->WriteFileAtomic(manifest_path, m.ToJson()).WithContext("export " + ds_.name));
+    if (had_old) {
+      for (const auto& f : old.files) {
+        if (std::find(p.dest.begin(), p.dest.end(), f.path) == p.dest.end()) PQ_RETURN_IF_ERROR(storage_->Delete(f.path));
+      }
+    }
+    return Status::OK();
+  }
+
+  Manifest NewManifest(const Partition& p) const {
+    Manifest m;
+    m.dataset = ds_.name;
+    m.layout = layouts_[p.layout].tmpl.text();
+    m.split = layouts_[p.layout].split;
+    if (p.values.date) m.date = p.values.date->ToIso();
+    m.hour = p.values.hour;
+    for (const auto& [k, v] : p.values.columns) m.columns.emplace_back(k, v);
+    m.rows = p.rows;
+    m.bytes = p.bytes;
+    m.schema = ds_.columns;
+    m.compression = CodecName(ds_.compression);
+    for (const auto& in : inputs_) m.sources.push_back({in.path, in.size, in.mtime_ns});
+    m.source_fingerprint = SourceFingerprint(m.sources);
+    m.run_id = report_.run_id;
+    m.created_at = UtcNow("%Y-%m-%dT%H:%M:%SZ");
+    m.pqflow_version = PQFLOW_VERSION;
+    m.duckdb_version = duck::LibraryVersion();
+    return m;
+  }
+
+  Status WriteRunReport() {
+    std::string dir = ".pqflow/runs/" + ds_.name + "/" + report_.run_id + "/";
+    if (options_.on_error == OnError::kQuarantine && !report_.rejects.empty()) {
+      PQ_RETURN_IF_ERROR(storage_->WriteFileAtomic(dir + "rejects.ndjson", report_.RejectsNdjson()));
+      report_.rejects_path = storage_->LocalPath(dir + "rejects.ndjson");
+    }
+    report_.report_path = storage_->LocalPath(dir + "report.json");
+    return storage_->WriteFileAtomic(dir + "report.json", report_.ToJson());
+  }
+
+  const Config& config_;
+  const DatasetConfig& ds_;
+  const ExportOptions& options_;
+  std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<storage::DatasetLock> lock_;
+  std::vector<Layout> layouts_;
+  std::vector<source::InputFile> inputs_;
+  std::string staging_;
+  std::optional<duck::Database> db_;
+  std::optional<duck::Connection> conn_;
+  bool materialized_ = false;
+  std::string rows_relation_;
+  std::vector<Partition> partitions_;
+  std::vector<StagedFile> bad_files_;
+  RunReport report_;
+};
+
+}  // namespace
+
+Result<RunReport> RunExport(const Config& config, const std::string& dataset, const ExportOptions& options) {
+  PQ_ASSIGN_OR_RETURN(const DatasetConfig* ds, config.FindDataset(dataset));
+  ExportRun run(config, *ds, options);
+  return run.Run();
+}
+
+}  // namespace pqflow::sink

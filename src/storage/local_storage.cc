@@ -1,0 +1,225 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "storage/storage.h"
+
+namespace pqflow::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Above this many files, one syncfs() of the filesystem is far cheaper than one fsync()
+// per file and per directory (the many-partitions case writes hundreds of thousands).
+constexpr size_t kSyncfsThreshold = 64;
+
+Status FsyncPath(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("opening " + path + " to sync it", errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno("syncing " + path, err);
+  return Status::OK();
+}
+
+Status SyncFilesystemOf(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("opening " + path, errno);
+  int rc = ::syncfs(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno("syncing the filesystem of " + path, err);
+  return Status::OK();
+}
+
+Status MakeParents(const fs::path& p) {
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  if (ec) return Status::IOError("creating directory " + p.parent_path().string() + ": " + ec.message());
+  return Status::OK();
+}
+
+class FlockDatasetLock final : public DatasetLock {
+ public:
+  explicit FlockDatasetLock(int fd) : fd_(fd) {}
+  ~FlockDatasetLock() override { ::close(fd_); }  // closing releases the flock
+
+ private:
+  int fd_;
+};
+
+class LocalStorage final : public Storage {
+ public:
+  explicit LocalStorage(std::string root) : root_(fs::absolute(root).lexically_normal()) {}
+
+  std::string Describe() const override { return root_.string(); }
+
+  Result<std::string> MakeStagingDir(const std::string& name) override {
+    fs::path dir = root_ / ".pqflow" / "staging" / name;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("creating staging directory " + dir.string() + ": " + ec.message());
+    return dir.string();
+  }
+
+  Status RemoveStagingDir(const std::string& local_dir) override {
+    std::error_code ec;
+    fs::remove_all(local_dir, ec);
+    if (ec) return Status::IOError("removing " + local_dir + ": " + ec.message());
+    return Status::OK();
+  }
+
+  Status SyncStaged(const std::vector<std::string>& local_paths) override {
+    if (local_paths.size() > kSyncfsThreshold) return SyncFilesystemOf(root_.string());
+    for (const auto& p : local_paths) PQ_RETURN_IF_ERROR(FsyncPath(p, false));
+    return Status::OK();
+  }
+
+  Status Publish(const std::string& staged, const std::string& dest) override {
+    fs::path target = root_ / dest;
+    PQ_RETURN_IF_ERROR(MakeParents(target));
+    if (::rename(staged.c_str(), target.c_str()) != 0) {
+      return Status::FromErrno("publishing " + dest, errno);
+    }
+    published_dirs_.insert(target.parent_path().string());
+    return Status::OK();
+  }
+
+  Status SyncPublished() override {
+    std::set<std::string> dirs;
+    dirs.swap(published_dirs_);
+    if (dirs.size() > kSyncfsThreshold) return SyncFilesystemOf(root_.string());
+    for (const auto& d : dirs) PQ_RETURN_IF_ERROR(FsyncPath(d, true));
+    return Status::OK();
+  }
+
+  Status WriteFileAtomic(const std::string& dest, std::string_view data) override {
+    fs::path target = root_ / dest;
+    PQ_RETURN_IF_ERROR(MakeParents(target));
+    std::string tmp = target.string() + ".tmp-" + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::FromErrno("creating " + tmp, errno);
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return Status::FromErrno("writing " + dest, err);
+      }
+      off += static_cast<size_t>(n);
+    }
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+      ::unlink(tmp.c_str());
+      return Status::FromErrno("syncing " + dest, err);
+    }
+    if (::rename(tmp.c_str(), target.c_str()) != 0) {
+      err = errno;
+      ::unlink(tmp.c_str());
+      return Status::FromErrno("publishing " + dest, err);
+    }
+    return FsyncPath(target.parent_path().string(), true);
+  }
+
+  Result<std::string> ReadFile(const std::string& path) override {
+    fs::path p = root_ / path;
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::NotFound(p.string() + " does not exist");
+      return Status::FromErrno("opening " + p.string(), errno);
+    }
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::close(fd);
+        return Status::FromErrno("reading " + p.string(), err);
+      }
+      if (n == 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+  }
+
+  Result<FileInfo> Stat(const std::string& path) override {
+    struct stat st{};
+    fs::path p = root_ / path;
+    if (::stat(p.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Status::NotFound(p.string() + " does not exist");
+      return Status::FromErrno("stat " + p.string(), errno);
+    }
+    return FileInfo{path, static_cast<int64_t>(st.st_size),
+                    static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  }
+
+  Status Delete(const std::string& path) override {
+    fs::path p = root_ / path;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return Status::FromErrno("deleting " + p.string(), errno);
+    return Status::OK();
+  }
+
+  Result<std::vector<FileInfo>> List(const std::string& prefix) override {
+    std::vector<FileInfo> out;
+    fs::path base = root_ / prefix;
+    std::error_code ec;
+    if (!fs::exists(base, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(base, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) return Status::IOError("listing " + base.string() + ": " + ec.message());
+      if (it->path().filename() == ".pqflow" && it->is_directory()) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec)) continue;
+      std::string rel = fs::relative(it->path(), root_, ec).string();
+      auto size = static_cast<int64_t>(it->file_size(ec));
+      out.push_back(FileInfo{rel, size, 0});
+    }
+    std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+    return out;
+  }
+
+  Result<std::unique_ptr<DatasetLock>> LockDataset(const std::string& dataset) override {
+    fs::path p = root_ / ".pqflow" / "locks" / (dataset + ".lock");
+    PQ_RETURN_IF_ERROR(MakeParents(p));
+    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::FromErrno("opening lock " + p.string(), errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Status::FailedPrecondition("another pqflow run is changing dataset " + dataset + " (lock " + p.string() +
+                                        " is held); wait for it to finish");
+    }
+    return std::unique_ptr<DatasetLock>(new FlockDatasetLock(fd));
+  }
+
+  std::string LocalPath(const std::string& path) const override { return (root_ / path).string(); }
+
+ private:
+  fs::path root_;
+  std::set<std::string> published_dirs_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> MakeLocalStorage(const std::string& root) { return std::make_unique<LocalStorage>(root); }
+
+}  // namespace pqflow::storage

@@ -1,0 +1,61 @@
+// Where a dataset's files live. Everything pqflow itself writes (manifests, reports,
+// published Parquet files) goes through this interface, so tests can swap in a
+// fault-injecting implementation. DuckDB writes Parquet into a local staging directory
+// that the storage hands out; Publish() makes a staged file visible, complete or not at all.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pqflow::storage {
+
+struct FileInfo {
+  std::string path;  // relative to the storage root
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+// Held while a run changes a dataset; released when destroyed.
+class DatasetLock {
+ public:
+  virtual ~DatasetLock() = default;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual std::string Describe() const = 0;
+  // A local directory for DuckDB's staged output, on the same filesystem as the root and
+  // outside every path a dataset glob can match. Created empty.
+  virtual Result<std::string> MakeStagingDir(const std::string& name) = 0;
+  virtual Status RemoveStagingDir(const std::string& local_dir) = 0;
+  // Makes staged files durable before any of them is published.
+  virtual Status SyncStaged(const std::vector<std::string>& local_paths) = 0;
+  // Moves a durable staged file to `dest` (relative), replacing what is there atomically.
+  virtual Status Publish(const std::string& staged_local_path, const std::string& dest) = 0;
+  // Makes the directory entries of everything published so far durable.
+  virtual Status SyncPublished() = 0;
+
+  virtual Status WriteFileAtomic(const std::string& dest, std::string_view data) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;  // NotFound if absent
+  virtual Status Delete(const std::string& path) = 0;           // OK if absent
+  // Files under `prefix` (a relative directory), recursively, sorted by path.
+  virtual Result<std::vector<FileInfo>> List(const std::string& prefix) = 0;
+  // Exclusive right to change `dataset`; FailedPrecondition if another process holds it.
+  virtual Result<std::unique_ptr<DatasetLock>> LockDataset(const std::string& dataset) = 0;
+  // Local filesystem path of a relative path, for readers (DuckDB) that open files themselves.
+  virtual std::string LocalPath(const std::string& path) const = 0;
+};
+
+// A local directory. Staging lives in <root>/.pqflow/staging, which no "*.parquet" glob of
+// a dataset can match because staged files end in ".tmp".
+std::unique_ptr<Storage> MakeLocalStorage(const std::string& root);
+
+}  // namespace pqflow::storage
