@@ -385,28 +385,34 @@ class ExportRun {
     }
     if (options_.dry_run || to_publish.empty()) return Status::OK();
     PQ_RETURN_IF_ERROR(storage_->SyncStaged(staged_paths).WithContext("export " + ds_.name + ": syncing staged files"));
-    for (Partition* p : to_publish) PQ_RETURN_IF_ERROR(PublishPartition(*p));
-    return storage_->SyncPublished().WithContext("export " + ds_.name);
+    // Data files first, manifests last: a partition without its manifest is not complete,
+    // and a re-run redoes it.
+    std::vector<std::pair<std::string, std::string>> manifests;
+    std::vector<std::string> superseded;
+    for (Partition* p : to_publish) PQ_RETURN_IF_ERROR(PublishFiles(*p, &manifests, &superseded));
+    PQ_RETURN_IF_ERROR(storage_->SyncPublished().WithContext("export " + ds_.name));
+    PQ_RETURN_IF_ERROR(storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests"));
+    for (const auto& path : superseded) PQ_RETURN_IF_ERROR(storage_->Delete(path));
+    return Status::OK();
   }
 
-  // Files first, manifest last: until the manifest is written the partition is not
-  // complete and a re-run redoes it.
-  Status PublishPartition(const Partition& p) {
+  // Publishes a partition's files and prepares its manifest. Files of a previous version of
+  // the partition that the new one does not replace are deleted after the new manifest.
+  Status PublishFiles(const Partition& p, std::vector<std::pair<std::string, std::string>>* manifests,
+                      std::vector<std::string>* superseded) {
     std::string manifest_path = ManifestPathFor(p.dest[0]);
-    Manifest old;
-    bool had_old = ReadManifest(*storage_, manifest_path).ok() && PartitionIsComplete(*storage_, manifest_path, &old);
+    if (auto old = ReadManifest(*storage_, manifest_path); old.ok()) {
+      for (const auto& f : old->files) {
+        if (std::find(p.dest.begin(), p.dest.end(), f.path) == p.dest.end()) superseded->push_back(f.path);
+      }
+    }
     Manifest m = NewManifest(p);
     for (size_t i = 0; i < p.staged.size(); ++i) {
       PQ_ASSIGN_OR_RETURN(std::string sha, Sha256File(p.staged[i].local_path));
       m.files.push_back({p.dest[i], p.staged[i].rows, p.staged[i].bytes, sha});
       PQ_RETURN_IF_ERROR(storage_->Publish(p.staged[i].local_path, p.dest[i]).WithContext("export " + ds_.name));
     }
-    PQ_RETURN_IF_ERROR(storage_->WriteFileAtomic(manifest_path, m.ToJson()).WithContext("export " + ds_.name));
-    if (had_old) {
-      for (const auto& f : old.files) {
-        if (std::find(p.dest.begin(), p.dest.end(), f.path) == p.dest.end()) PQ_RETURN_IF_ERROR(storage_->Delete(f.path));
-      }
-    }
+    manifests->emplace_back(manifest_path, m.ToJson());
     return Status::OK();
   }
 

@@ -48,6 +48,25 @@ Status MakeParents(const fs::path& p) {
   return Status::OK();
 }
 
+Status WriteWholeFile(const std::string& path, std::string_view data, const std::string& name) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("creating " + path, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return Status::FromErrno("writing " + name, err);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return Status::FromErrno("writing " + name, errno);
+  return Status::OK();
+}
+
 class FlockDatasetLock final : public DatasetLock {
  public:
   explicit FlockDatasetLock(int fd) : fd_(fd) {}
@@ -87,7 +106,10 @@ class LocalStorage final : public Storage {
 
   Status Publish(const std::string& staged, const std::string& dest) override {
     fs::path target = root_ / dest;
-    PQ_RETURN_IF_ERROR(MakeParents(target));
+    if (!known_dirs_.count(target.parent_path().string())) {
+      PQ_RETURN_IF_ERROR(MakeParents(target));
+      known_dirs_.insert(target.parent_path().string());
+    }
     if (::rename(staged.c_str(), target.c_str()) != 0) {
       return Status::FromErrno("publishing " + dest, errno);
     }
@@ -104,36 +126,25 @@ class LocalStorage final : public Storage {
   }
 
   Status WriteFileAtomic(const std::string& dest, std::string_view data) override {
-    fs::path target = root_ / dest;
-    PQ_RETURN_IF_ERROR(MakeParents(target));
-    std::string tmp = target.string() + ".tmp-" + std::to_string(::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::FromErrno("creating " + tmp, errno);
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return Status::FromErrno("writing " + dest, err);
-      }
-      off += static_cast<size_t>(n);
+    return WriteFilesAtomic({{dest, std::string(data)}});
+  }
+
+  Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& files) override {
+    std::vector<std::string> temps;
+    Status s = Status::OK();
+    for (const auto& [dest, data] : files) {
+      fs::path target = root_ / dest;
+      std::string tmp = target.string() + ".tmp-" + std::to_string(::getpid());
+      s = MakeParents(target);
+      if (s.ok()) s = WriteWholeFile(tmp, data, dest);
+      if (!s.ok()) break;
+      temps.push_back(tmp);
     }
-    int rc = ::fsync(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-      ::unlink(tmp.c_str());
-      return Status::FromErrno("syncing " + dest, err);
-    }
-    if (::rename(tmp.c_str(), target.c_str()) != 0) {
-      err = errno;
-      ::unlink(tmp.c_str());
-      return Status::FromErrno("publishing " + dest, err);
-    }
-    return FsyncPath(target.parent_path().string(), true);
+    if (s.ok()) s = SyncStaged(temps);
+    for (size_t i = 0; s.ok() && i < files.size(); ++i) s = Publish(temps[i], files[i].first);
+    if (s.ok()) return SyncPublished();
+    for (const auto& t : temps) ::unlink(t.c_str());
+    return s;
   }
 
   Result<std::string> ReadFile(const std::string& path) override {
@@ -216,6 +227,7 @@ class LocalStorage final : public Storage {
  private:
   fs::path root_;
   std::set<std::string> published_dirs_;
+  std::set<std::string> known_dirs_;  // parents already created by this process
 };
 
 }  // namespace

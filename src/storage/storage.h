@@ -43,6 +43,8 @@ class Storage {
   virtual Status SyncPublished() = 0;
 
   virtual Status WriteFileAtomic(const std::string& dest, std::string_view data) = 0;
+  // Many small files, each atomic, durable together: one sync instead of two per file.
+  virtual Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& files) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual Result<FileInfo> Stat(const std::string& path) = 0;  // NotFound if absent
   virtual Status Delete(const std::string& path) = 0;           // OK if absent

@@ -1,0 +1,393 @@
+// `pqflow export` end to end: real binary, real files, two independent Parquet readers.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace pqflow::testing {
+namespace {
+
+using nlohmann::json;
+
+// A pageviews-like dataset read from CSV; `extra` is appended to the dataset table.
+std::string PageviewsConfig(const std::string& codec = "zstd", const std::string& extra = "") {
+  return R"toml(
+[storage]
+root = "data"
+
+[datasets.pv]
+layout = "analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet"
+time_column = "date"
+compression = ")toml" + codec + R"toml("
+)toml" + extra + R"toml(
+[datasets.pv.source]
+format = "csv"
+path = "in/pageviews_{date}.csv"
+
+[datasets.pv.splits.project]
+layout = "analytics/pageviews/project/{project_slug}/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet"
+
+[[datasets.pv.columns]]
+name = "id"
+type = "int64"
+nullable = false
+[[datasets.pv.columns]]
+name = "project_slug"
+type = "string"
+nullable = false
+[[datasets.pv.columns]]
+name = "view_count"
+type = "int32"
+nullable = false
+[[datasets.pv.columns]]
+name = "price"
+type = "decimal(10,2)"
+[[datasets.pv.columns]]
+name = "visitor"
+type = "uuid"
+[[datasets.pv.columns]]
+name = "date"
+type = "date"
+nullable = false
+)toml";
+}
+
+// n rows over `days` days starting 2026-01-13; id i has view_count i % 7 + 1.
+std::string PageviewsCsv(int n, int first_id = 1, int days = 3) {
+  std::string csv = "id,project_slug,view_count,price,visitor,date\n";
+  for (int i = first_id; i < first_id + n; ++i) {
+    char uuid[64];
+    std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", i);
+    csv += std::to_string(i) + ",proj-" + std::to_string(i % 5) + "," + std::to_string(i % 7 + 1) + "," +
+           (i % 10 == 0 ? "" : std::to_string(i % 100) + ".25") + "," + uuid + ",2026-01-" +
+           std::to_string(13 + i % days) + "\n";
+  }
+  return csv;
+}
+
+int64_t ExpectedViews(int n, int first_id = 1) {
+  int64_t s = 0;
+  for (int i = first_id; i < first_id + n; ++i) s += i % 7 + 1;
+  return s;
+}
+
+class ExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { WriteFile(dir_ / "pqflow.toml", PageviewsConfig()); }
+  CommandResult Export(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", dir_ / "pqflow.toml", "export", "pv"});
+    return Pqflow(args, dir_.path());
+  }
+  std::string Data(const std::string& rel = "") const { return dir_ / ("data/" + rel); }
+  TempDir dir_;
+};
+
+TEST_F(ExportTest, CsvReadBackByDuckDbAndHyparquetWithExactCountsAndSums) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(3000));
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["rows"]["read"], 3000);
+  EXPECT_EQ(report["rows"]["written"], 3000);
+  EXPECT_TRUE(report["rows"]["balanced"].get<bool>());
+
+  std::vector<std::string> files = ListFiles(Data("analytics/pageviews"), ".parquet");
+  ASSERT_EQ(files, (std::vector<std::string>{"2026/01/13/pageviews_2026-01-13.parquet",
+                                             "2026/01/14/pageviews_2026-01-14.parquet",
+                                             "2026/01/15/pageviews_2026-01-15.parquet"}));
+  std::string glob = Data("analytics/pageviews/*/*/*/*.parquet");
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + glob + "')"), "3000");
+  EXPECT_EQ(DuckScalar("SELECT sum(view_count) FROM read_parquet('" + glob + "')"), std::to_string(ExpectedViews(3000)));
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + glob + "') WHERE price IS NULL"), "300");
+
+  json hy = ReadWithHyparquet({Data("analytics/pageviews/2026")});
+  EXPECT_EQ(hy["total_rows"], 3000);
+  EXPECT_EQ(hy["columns"]["view_count"]["sum"].dump(), json(ExpectedViews(3000)).dump());
+  EXPECT_EQ(hy["columns"]["id"]["sum"], std::to_string(3000LL * 3001 / 2));
+  EXPECT_EQ(hy["columns"]["price"]["nulls"], 300);
+  // Declared column order and Parquet types.
+  const json& schema = hy["files"][0]["schema"];
+  std::vector<std::string> names;
+  for (const auto& c : schema) names.push_back(c["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "project_slug", "view_count", "price", "visitor", "date"}));
+  for (const auto& c : schema) {
+    if (c["name"] == "visitor") {
+      EXPECT_EQ(c["physical"], "FIXED_LEN_BYTE_ARRAY");
+      EXPECT_EQ(c["type_length"], 16);
+      EXPECT_EQ(c["logical"], "UUID");
+    }
+    if (c["name"] == "date") {
+      EXPECT_EQ(c["logical"], "DATE");
+    }
+    if (c["name"] == "price") {
+      EXPECT_EQ(c["logical"], "DECIMAL");
+    }
+  }
+  // Each partition has a manifest, and validate agrees with the files.
+  EXPECT_EQ(ListFiles(Data("analytics/pageviews"), ".manifest.json").size(), 3u);
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+TEST_F(ExportTest, EveryCodecIsReadableByBothReaders) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(500));
+  for (std::string codec : {"snappy", "gzip", "zstd", "lz4", "brotli", "uncompressed"}) {
+    SCOPED_TRACE(codec);
+    WriteFile(dir_ / "pqflow.toml", PageviewsConfig(codec));
+    CommandResult r = Export({"--input", dir_ / "in/all.csv", "--overwrite", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string expected = codec == "lz4" ? "LZ4_RAW" : codec == "uncompressed" ? "UNCOMPRESSED" : codec;
+    for (auto& ch : expected) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    std::string f = Data("analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet");
+    EXPECT_EQ(DuckScalar("SELECT DISTINCT compression FROM parquet_metadata('" + f + "')"), expected);
+    json hy = ReadWithHyparquet({Data("analytics/pageviews/2026")});
+    EXPECT_EQ(hy["total_rows"], 500);
+    EXPECT_EQ(hy["columns"]["view_count"]["sum"].dump(), json(ExpectedViews(500)).dump());
+    EXPECT_EQ(DuckScalar("SELECT sum(view_count) FROM read_parquet('" + Data("analytics/pageviews/*/*/*/*.parquet") + "')"),
+              std::to_string(ExpectedViews(500)));
+  }
+}
+
+TEST_F(ExportTest, RerunSkipsCompletePartitionsAndOverwriteReplacesThem) {
+  WriteFile(dir_ / "in/pageviews_2026-01-14.csv", PageviewsCsv(100, 1, 1).replace(0, 0, ""));
+  // All 100 rows are dated 2026-01-13 (days = 1); name the file after that date.
+  std::rename((dir_ / "in/pageviews_2026-01-14.csv").c_str(), (dir_ / "in/pageviews_2026-01-13.csv").c_str());
+  CommandResult first = Export({"--date", "2026-01-13"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string file = Data("analytics/pageviews/2026/01/13/pageviews_2026-01-13.parquet");
+  std::string before = ReadFile(file);
+
+  CommandResult again = Export({"--date", "2026-01-13"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("pageviews_2026-01-13.parquet already exists, skipping"), std::string::npos) << again.out;
+  EXPECT_EQ(ReadFile(file), before);
+
+  WriteFile(dir_ / "in/pageviews_2026-01-13.csv", PageviewsCsv(40, 1000, 1));
+  CommandResult over = Export({"--date", "2026-01-13", "--overwrite"});
+  ASSERT_EQ(over.exit_code, 0) << over.err;
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + file + "'"), "40");
+  EXPECT_EQ(DuckScalar("SELECT min(id) FROM '" + file + "'"), "1000");
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+}
+
+TEST_F(ExportTest, MalformedCsvIsReportedBalancedAndQuarantined) {
+  std::string csv = PageviewsCsv(10);
+  csv += "11,proj-1,notanumber,1.00,00000000-0000-4000-8000-000000000011,2026-01-13\n";  // line 12
+  csv += "12,proj-1,3,1.00,not-a-uuid,2026-01-13\n";                                    // line 13
+  csv += "13,proj-1,3\n";                                                               // line 14
+  csv += "14,,3,1.00,00000000-0000-4000-8000-000000000014,2026-01-13\n";                // NULL, not nullable
+  WriteFile(dir_ / "in/bad.csv", csv);
+  CommandResult r = Export({"--input", dir_ / "in/bad.csv", "--json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // finished, with rejected rows
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["rows"]["read"], 14);
+  EXPECT_EQ(report["rows"]["written"], 10);
+  EXPECT_EQ(report["rows"]["rejected"], 4);
+  EXPECT_TRUE(report["rows"]["balanced"].get<bool>());
+  std::string rejects = ReadFile(report["rejects_path"].get<std::string>());
+  EXPECT_NE(rejects.find("\"line\":12"), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("notanumber"), std::string::npos);
+  EXPECT_NE(rejects.find("\"line\":13"), std::string::npos);
+  EXPECT_NE(rejects.find("\"line\":14"), std::string::npos);
+  EXPECT_NE(rejects.find("project_slug: missing or null"), std::string::npos);
+  EXPECT_NE(rejects.find(dir_ / "in/bad.csv"), std::string::npos);
+}
+
+TEST_F(ExportTest, OnErrorFailWritesNothingAndSkipKeepsNoRejectsFile) {
+  WriteFile(dir_ / "in/bad.csv", PageviewsCsv(10) + "11,proj-1,x,1.00,,2026-01-13\n");
+  CommandResult fail = Export({"--input", dir_ / "in/bad.csv", "--on-error", "fail"});
+  EXPECT_NE(fail.exit_code, 0);
+  EXPECT_NE(fail.err.find("bad.csv:12"), std::string::npos) << fail.err;
+  EXPECT_TRUE(ListFiles(Data("analytics"), ".parquet").empty());
+
+  CommandResult skip = Export({"--input", dir_ / "in/bad.csv", "--on-error", "skip", "--json"});
+  EXPECT_EQ(skip.exit_code, 3);
+  json report = json::parse(skip.out);
+  EXPECT_EQ(report["rows"]["rejected"], 1);
+  EXPECT_TRUE(report["rejects_path"].is_null());
+}
+
+TEST_F(ExportTest, MissingAndUnreadableInputsAreClearErrors) {
+  CommandResult missing = Export({"--input", dir_ / "in/nope.csv"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nope.csv does not exist"), std::string::npos) << missing.err;
+  CommandResult no_date = Export({"--date", "2026-02-01"});
+  EXPECT_EQ(no_date.exit_code, 2);
+  EXPECT_NE(no_date.err.find("no input files for dataset pv for 2026-02-01"), std::string::npos) << no_date.err;
+  CommandResult bad_date = Export({"--date", "2026-02-30"});
+  EXPECT_EQ(bad_date.exit_code, 2);
+  EXPECT_NE(bad_date.err.find("is not a date"), std::string::npos);
+  CommandResult unknown = Pqflow({"--config", dir_ / "pqflow.toml", "export", "nosuch"}, dir_.path());
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown dataset 'nosuch'"), std::string::npos);
+}
+
+TEST_F(ExportTest, ConfigErrorsNameFileLineAndKey) {
+  std::string config = PageviewsConfig();
+  config.replace(config.find("compression = \"zstd\""), 20, "compresion = \"zstd\"");
+  WriteFile(dir_ / "bad.toml", config);
+  CommandResult r = Pqflow({"--config", dir_ / "bad.toml", "export", "pv"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.toml:8: datasets.pv.compresion: unknown key"), std::string::npos) << r.err;
+}
+
+TEST_F(ExportTest, DryRunListsFilesAndWritesNothing) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(300));
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dry-run:would-write file=analytics/pageviews/2026/01/13/pageviews_2026-01-13.parquet rows=100"),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(ListFiles(Data("analytics")).empty());
+}
+
+TEST_F(ExportTest, SplitsPartitionEachDayExactlyAndHostileValuesStayInsideTheRoot) {
+  std::string csv = "id,project_slug,view_count,price,visitor,date\n";
+  const char* slugs[] = {"alpha", "../../escape", "a/b", "..", "with space", "x%2Fy"};
+  int id = 1;
+  for (const char* slug : slugs) {
+    for (int k = 0; k < 3; ++k) csv += std::to_string(id++) + ",\"" + slug + "\",1,,,2026-01-13\n";
+  }
+  WriteFile(dir_ / "in/h.csv", csv);
+  CommandResult r = Export({"--input", dir_ / "in/h.csv", "--split-by", "project", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> split = ListFiles(Data("analytics/pageviews/project"), ".parquet");
+  ASSERT_EQ(split.size(), 6u);
+  for (const auto& f : split) {
+    EXPECT_EQ(std::count(f.begin(), f.end(), '/'), 4) << f;  // slug/yyyy/mm/dd/file: one segment per value
+    std::string first = f.substr(0, f.find('/'));
+    EXPECT_NE(first, "..");
+    EXPECT_NE(first, ".");
+  }
+  // Nothing was written outside the storage root.
+  EXPECT_TRUE(ListFiles(dir_ / "escape").empty());
+  std::string all = Data("analytics/pageviews/project/*/*/*/*/*.parquet");
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + all + "')"), "18");
+  EXPECT_EQ(DuckScalar("SELECT count(DISTINCT project_slug) FROM read_parquet('" + all + "')"), "6");
+  EXPECT_EQ(DuckScalar("SELECT string_agg(DISTINCT project_slug, '|' ORDER BY project_slug) FROM read_parquet('" + all +
+                       "', filename = true) WHERE filename LIKE '%/a%2Fb/%'"),
+            "a/b");
+}
+
+TEST_F(ExportTest, ThousandsOfPartitions) {
+  std::string input = dir_ / "in/many.csv";
+  WriteFile(dir_ / "in/.keep", "");
+  CommandResult gen = RunCommand({GeneratorPath(), "--rows", "30000", "--days", "2", "--projects", "3000", "--zipf", "0.2",
+                           "--seed", "3", "-o", input});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  WriteFile(dir_ / "pqflow.toml", R"toml(
+[storage]
+root = "data"
+[datasets.pv]
+layout = "pv/project/{project_slug}/{date}/part.parquet"
+time_column = "date"
+[datasets.pv.source]
+format = "csv"
+[[datasets.pv.columns]]
+name = "id"
+type = "int64"
+[[datasets.pv.columns]]
+name = "project_slug"
+type = "string"
+[[datasets.pv.columns]]
+name = "view_count"
+type = "int32"
+[[datasets.pv.columns]]
+name = "date"
+type = "date"
+)toml");
+  CommandResult r = Export({"--input", input, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json report = json::parse(r.out);
+  size_t expected = std::stoul(DuckScalar("SELECT count(DISTINCT (project_slug, date)) FROM read_csv('" + input + "')"));
+  EXPECT_GT(expected, 2000u);
+  EXPECT_EQ(report["files"].size(), expected);
+  EXPECT_EQ(ListFiles(Data("pv"), ".parquet").size(), expected);
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("pv/project/*/*/part.parquet") + "')"), "30000");
+}
+
+TEST_F(ExportTest, KilledMidWriteLeavesNoPartialFileAndRerunCompletes) {
+  std::string input = dir_ / "in/big.csv";
+  WriteFile(dir_ / "in/.keep", "");
+  CommandResult gen = RunCommand({GeneratorPath(), "--rows", "1500000", "--days", "10", "--seed", "5", "-o", input});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  WriteFile(dir_ / "pqflow.toml", PageviewsConfig("zstd").substr(0, PageviewsConfig().find("[[datasets.pv.columns]]")) +
+                                      R"toml(
+[[datasets.pv.columns]]
+name = "id"
+type = "int64"
+[[datasets.pv.columns]]
+name = "project_id"
+type = "int32"
+[[datasets.pv.columns]]
+name = "project_slug"
+type = "string"
+[[datasets.pv.columns]]
+name = "view_count"
+type = "int32"
+[[datasets.pv.columns]]
+name = "date"
+type = "date"
+)toml");
+  // Kill at increasing delays, so that some kills land while DuckDB writes and some while
+  // files are being published.
+  for (int delay_ms : {100, 300, 600, 900, 1200, 1600}) {
+    SCOPED_TRACE(delay_ms);
+    pid_t pid = StartPqflow({"--config", dir_ / "pqflow.toml", "export", "pv", "--input", input, "--overwrite", "--quiet"},
+                            dir_.path());
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    // Whatever is visible is complete: every Parquet file reads, and nothing half-written
+    // shows up under a name a reader's glob matches.
+    for (const auto& f : ListFiles(Data("analytics"), ".parquet")) {
+      std::string path = Data("analytics/" + f);
+      EXPECT_NO_THROW(DuckScalar("SELECT count(*) FROM read_parquet('" + path + "')")) << path;
+    }
+  }
+  CommandResult r = Export({"--input", input, "--overwrite", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("analytics/pageviews/*/*/*/*.parquet") + "')"),
+            "1500000");
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+}
+
+TEST_F(ExportTest, ValidateDetectsATamperedFile) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(200));
+  ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
+  std::string f = Data("analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet");
+  std::string bytes = ReadFile(f);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  WriteFile(f, bytes);
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 4);
+  EXPECT_NE(v.out.find("MISMATCH analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet: SHA-256 differs"),
+            std::string::npos)
+      << v.out;
+}
+
+TEST_F(ExportTest, InspectShowsSchemaCodecsAndStatistics) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(90));
+  ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
+  std::string f = Data("analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet");
+  CommandResult r = Pqflow({"inspect", f});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* want : {"== schema", "FIXED_LEN_BYTE_ARRAY", "ZSTD", "view_count", "== row groups", "num_rows"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+  CommandResult ds = Pqflow({"--config", dir_ / "pqflow.toml", "inspect", "pv", "--json"}, dir_.path());
+  ASSERT_EQ(ds.exit_code, 0) << ds.err;
+  EXPECT_EQ(json::parse(ds.out)["rows"], 90);
+}
+
+}  // namespace
+}  // namespace pqflow::testing

@@ -1,0 +1,53 @@
+// Helpers for end-to-end tests: temporary directories, running the real pqflow binary,
+// and reading Parquet back with DuckDB and with hyparquet (an independent reader).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pqflow::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with the given arguments in `cwd`, waits, captures stdout and stderr.
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& cwd = "");
+// Runs the pqflow binary under test.
+CommandResult Pqflow(const std::vector<std::string>& args, const std::string& cwd = "");
+// Starts pqflow without waiting; returns the child's PID (stdout/stderr discarded).
+pid_t StartPqflow(const std::vector<std::string>& args, const std::string& cwd = "");
+
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFile(const std::string& path);
+// Every regular file below `dir` (relative paths, sorted), optionally only those ending in `suffix`.
+std::vector<std::string> ListFiles(const std::string& dir, const std::string& suffix = "");
+
+// One SQL query through an embedded DuckDB; the first column of the first row as text.
+std::string DuckScalar(const std::string& sql);
+// hyparquet's summary of files or directories (see tests/readers/read_parquet.mjs).
+nlohmann::json ReadWithHyparquet(const std::vector<std::string>& paths, bool rows = false);
+
+// Path of the pageview generator built in bench/.
+std::string GeneratorPath();
+
+}  // namespace pqflow::testing
