@@ -1,1 +1,247 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace pqflow::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pqflow_storage_test_XXXXXX";
+    const char* dir = ::mkdtemp(tmpl);
+    ASSERT_NE(dir, nullptr);
+    root_ = dir;
+    storage_ = MakeLocalStorage(root_);
+    ASSERT_NE(storage_, nullptr);
+  }
+  void TearDown() override {
+    storage_.reset();
+    std::error_code ec;
+    if (!root_.empty()) fs::remove_all(root_, ec);
+    EXPECT_FALSE(fs::exists(root_));
+  }
+
+  static std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  static void WriteLocal(const std::string& path, const std::string& data) {
+    std::ofstream out(path, std::ios::binary);
+    out << data;
+  }
+
+  std::vector<std::string> ListPaths(const std::string& prefix) {
+    auto files = storage_->List(prefix);
+    EXPECT_TRUE(files.ok()) << files.status().message();
+    std::vector<std::string> out;
+    if (files.ok()) {
+      for (const auto& f : *files) out.push_back(f.path);
+    }
+    return out;
+  }
+
+  std::string root_;
+  std::unique_ptr<Storage> storage_;
+};
+
+TEST_F(LocalStorageTest, DescribeAndLocalPath) {
+  EXPECT_EQ(storage_->Describe(), root_);
+  EXPECT_EQ(storage_->LocalPath("a/b.parquet"), root_ + "/a/b.parquet");
+}
+
+TEST_F(LocalStorageTest, WriteFileAtomicThenReadAndStat) {
+  const std::string data = std::string("hello\0world\n", 12) + std::string(100000, 'x');
+  ASSERT_TRUE(storage_->WriteFileAtomic("a/b/c.json", data).ok());
+  EXPECT_EQ(Slurp(root_ + "/a/b/c.json"), data);
+
+  auto read = storage_->ReadFile("a/b/c.json");
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(*read, data);
+
+  auto st = storage_->Stat("a/b/c.json");
+  ASSERT_TRUE(st.ok()) << st.status().message();
+  EXPECT_EQ(st->path, "a/b/c.json");
+  EXPECT_EQ(st->size, static_cast<int64_t>(data.size()));
+  struct stat raw {};
+  ASSERT_EQ(::stat((root_ + "/a/b/c.json").c_str(), &raw), 0);
+  EXPECT_EQ(st->mtime_ns, static_cast<int64_t>(raw.st_mtim.tv_sec) * 1000000000 + raw.st_mtim.tv_nsec);
+  EXPECT_GT(st->mtime_ns, 0);
+
+  // Overwrite replaces the whole content and leaves no temporary file behind.
+  ASSERT_TRUE(storage_->WriteFileAtomic("a/b/c.json", "short").ok());
+  EXPECT_EQ(storage_->ReadFile("a/b/c.json").value(), "short");
+  EXPECT_EQ(storage_->Stat("a/b/c.json")->size, 5);
+  EXPECT_EQ(ListPaths("a"), std::vector<std::string>{"a/b/c.json"});
+
+  ASSERT_TRUE(storage_->WriteFileAtomic("empty", "").ok());
+  EXPECT_EQ(storage_->ReadFile("empty").value(), "");
+  EXPECT_EQ(storage_->Stat("empty")->size, 0);
+}
+
+TEST_F(LocalStorageTest, MissingFiles) {
+  auto read = storage_->ReadFile("no/such/file.json");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find("no/such/file.json"), std::string::npos) << read.status().message();
+
+  auto st = storage_->Stat("no/such/file.json");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().code(), StatusCode::kNotFound);
+
+  EXPECT_TRUE(storage_->Delete("no/such/file.json").ok());
+  auto listed = storage_->List("no/such");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST_F(LocalStorageTest, Delete) {
+  ASSERT_TRUE(storage_->WriteFileAtomic("d/x.parquet", "1").ok());
+  ASSERT_TRUE(storage_->WriteFileAtomic("d/y.parquet", "2").ok());
+  ASSERT_TRUE(storage_->Delete("d/x.parquet").ok());
+  EXPECT_FALSE(fs::exists(root_ + "/d/x.parquet"));
+  EXPECT_EQ(storage_->Stat("d/x.parquet").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(storage_->ReadFile("d/y.parquet").value(), "2");
+  EXPECT_TRUE(storage_->Delete("d/x.parquet").ok());  // already gone
+  EXPECT_EQ(ListPaths("d"), std::vector<std::string>{"d/y.parquet"});
+}
+
+TEST_F(LocalStorageTest, ListIsSortedRecursiveAndSkipsPqflowDir) {
+  for (const char* p : {"ds/2025/10/28/b.parquet", "ds/2025/10/28/a.parquet", "ds/2025/09/30/z.parquet",
+                        "ds/_a.manifest.json", "ds/x", "other/o.parquet", "top.parquet"}) {
+    ASSERT_TRUE(storage_->WriteFileAtomic(p, p).ok()) << p;
+  }
+  // Staging and locks live under .pqflow, which a listing never shows.
+  auto staging = storage_->MakeStagingDir("run1");
+  ASSERT_TRUE(staging.ok());
+  WriteLocal(*staging + "/s.parquet.tmp", "staged");
+  auto lock = storage_->LockDataset("ds");
+  ASSERT_TRUE(lock.ok()) << lock.status().message();
+  fs::create_directories(root_ + "/ds/.pqflow");
+  WriteLocal(root_ + "/ds/.pqflow/hidden.parquet", "h");
+  fs::create_directories(root_ + "/ds/empty_dir");
+
+  EXPECT_EQ(ListPaths("ds"), (std::vector<std::string>{"ds/2025/09/30/z.parquet", "ds/2025/10/28/a.parquet",
+                                                       "ds/2025/10/28/b.parquet", "ds/_a.manifest.json", "ds/x"}));
+  EXPECT_EQ(ListPaths("ds/2025/10"), (std::vector<std::string>{"ds/2025/10/28/a.parquet", "ds/2025/10/28/b.parquet"}));
+  EXPECT_EQ(ListPaths(""), (std::vector<std::string>{"ds/2025/09/30/z.parquet", "ds/2025/10/28/a.parquet",
+                                                     "ds/2025/10/28/b.parquet", "ds/_a.manifest.json", "ds/x",
+                                                     "other/o.parquet", "top.parquet"}));
+  auto files = storage_->List("ds/2025/10");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].size, static_cast<int64_t>(std::string("ds/2025/10/28/a.parquet").size()));
+  EXPECT_EQ((*files)[1].size, static_cast<int64_t>(std::string("ds/2025/10/28/b.parquet").size()));
+}
+
+TEST_F(LocalStorageTest, StagingDirIsUnderPqflowAndStartsEmpty) {
+  auto dir = storage_->MakeStagingDir("export-1");
+  ASSERT_TRUE(dir.ok()) << dir.status().message();
+  EXPECT_EQ(*dir, root_ + "/.pqflow/staging/export-1");
+  EXPECT_TRUE(fs::is_directory(*dir));
+  WriteLocal(*dir + "/leftover.parquet.tmp", "old");
+
+  auto again = storage_->MakeStagingDir("export-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *dir);
+  EXPECT_TRUE(fs::is_empty(*again)) << "a staging directory is created empty";
+
+  WriteLocal(*again + "/f.tmp", "x");
+  ASSERT_TRUE(storage_->RemoveStagingDir(*again).ok());
+  EXPECT_FALSE(fs::exists(*again));
+  EXPECT_TRUE(storage_->RemoveStagingDir(*again).ok());  // already gone
+}
+
+TEST_F(LocalStorageTest, PublishMovesStagedFileIntoPlace) {
+  auto staging = storage_->MakeStagingDir("run");
+  ASSERT_TRUE(staging.ok());
+  const std::string staged = *staging + "/data_0.parquet.tmp";
+  WriteLocal(staged, "PAR1 first");
+  ASSERT_TRUE(storage_->SyncStaged({staged}).ok());
+  ASSERT_TRUE(storage_->Publish(staged, "analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet").ok());
+  EXPECT_FALSE(fs::exists(staged));
+  EXPECT_EQ(storage_->ReadFile("analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet").value(), "PAR1 first");
+  EXPECT_TRUE(storage_->SyncPublished().ok());
+
+  // Publishing again replaces the existing file.
+  const std::string staged2 = *staging + "/data_1.parquet.tmp";
+  WriteLocal(staged2, "PAR1 second, longer");
+  ASSERT_TRUE(storage_->SyncStaged({staged2}).ok());
+  ASSERT_TRUE(storage_->Publish(staged2, "analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet").ok());
+  EXPECT_EQ(storage_->ReadFile("analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet").value(),
+            "PAR1 second, longer");
+  EXPECT_TRUE(storage_->SyncPublished().ok());
+  EXPECT_EQ(ListPaths("analytics"),
+            std::vector<std::string>{"analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet"});
+
+  // Publishing a staged file that does not exist fails and names the destination.
+  Status missing = storage_->Publish(*staging + "/nope.tmp", "x/y.parquet");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("x/y.parquet"), std::string::npos) << missing.message();
+  EXPECT_EQ(storage_->Stat("x/y.parquet").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LocalStorageTest, SyncManyFiles) {
+  auto staging = storage_->MakeStagingDir("many");
+  ASSERT_TRUE(staging.ok());
+  std::vector<std::string> staged;
+  for (int i = 0; i < 70; ++i) {  // more than the per-file fsync threshold
+    staged.push_back(*staging + "/f" + std::to_string(i) + ".tmp");
+    WriteLocal(staged.back(), std::to_string(i));
+  }
+  ASSERT_TRUE(storage_->SyncStaged(staged).ok());
+  for (int i = 0; i < 70; ++i) {
+    ASSERT_TRUE(storage_->Publish(staged[i], "p/" + std::to_string(i) + "/f.parquet").ok());
+  }
+  EXPECT_TRUE(storage_->SyncPublished().ok());
+  EXPECT_TRUE(storage_->SyncPublished().ok());  // nothing pending
+  EXPECT_EQ(ListPaths("p").size(), 70u);
+  EXPECT_EQ(storage_->ReadFile("p/42/f.parquet").value(), "42");
+  EXPECT_TRUE(storage_->SyncStaged({}).ok());
+}
+
+TEST_F(LocalStorageTest, SyncStagedOfAMissingFileFails) {
+  Status s = storage_->SyncStaged({root_ + "/.pqflow/staging/none/x.tmp"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+}
+
+TEST_F(LocalStorageTest, LockDatasetIsExclusive) {
+  auto first = storage_->LockDataset("pageviews");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_NE(*first, nullptr);
+
+  auto second = storage_->LockDataset("pageviews");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("pageviews"), std::string::npos) << second.status().message();
+
+  // Another dataset is independent, also through a second storage object on the same root.
+  auto other = MakeLocalStorage(root_)->LockDataset("query_perf");
+  EXPECT_TRUE(other.ok()) << other.status().message();
+  auto via_other = MakeLocalStorage(root_)->LockDataset("pageviews");
+  EXPECT_FALSE(via_other.ok());
+
+  first->reset();  // release
+  auto third = storage_->LockDataset("pageviews");
+  ASSERT_TRUE(third.ok()) << third.status().message();
+  auto fourth = storage_->LockDataset("pageviews");
+  EXPECT_FALSE(fourth.ok());
+}
+
+}  // namespace
+}  // namespace pqflow::storage
