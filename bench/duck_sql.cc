@@ -438,8 +438,10 @@ void PrintTable(const Table& t) {
 
 class Guard {
  public:
-  Guard(duckdb_connection conn, uint64_t rss_limit, double timeout_s)
-      : conn_(conn), rss_limit_(rss_limit), timeout_s_(timeout_s), start_(Clock::now()) {
+  // json_path: where to leave a minimal failure report if the guard has to end the process.
+  Guard(duckdb_connection conn, uint64_t rss_limit, double timeout_s, std::string json_path)
+      : conn_(conn), rss_limit_(rss_limit), timeout_s_(timeout_s), json_path_(std::move(json_path)),
+        start_(Clock::now()) {
     if (rss_limit_ > 0 || timeout_s_ > 0) thread_ = std::thread([this] { Run(); });
   }
   ~Guard() {
@@ -462,7 +464,7 @@ class Guard {
  private:
   void Run() {
     constexpr auto kPoll = std::chrono::milliseconds(50);
-    constexpr auto kGrace = std::chrono::seconds(10);
+    constexpr auto kGrace = std::chrono::seconds(5);
     std::unique_lock lock(mu_);
     std::optional<Clock::time_point> fired_at;
     while (!cv_.wait_for(lock, kPoll, [this] { return stop_; })) {
@@ -470,6 +472,7 @@ class Guard {
         if (Clock::now() - *fired_at > kGrace) {
           fmt::print(stderr, "pqflow-bench-duckdb: {}; query did not stop after interrupt, exiting\n", reason_);
           std::fflush(stderr);
+          WriteForcedExitJson();
           _exit(137);
         }
         continue;
@@ -490,9 +493,21 @@ class Guard {
     }
   }
 
+  void WriteForcedExitJson() const {
+    if (json_path_.empty() || json_path_ == "-") return;
+    const nlohmann::json j{{"ok", false},
+                           {"forced_exit", true},
+                           {"error", reason_ + "; query did not stop after interrupt, process exited"},
+                           {"total_seconds", std::chrono::duration<double>(Clock::now() - start_).count()},
+                           {"peak_rss_bytes", PeakRssBytes()},
+                           {"duckdb_version", duckdb_library_version()}};
+    std::ofstream(json_path_, std::ios::binary | std::ios::trunc) << j.dump(2) << "\n";
+  }
+
   duckdb_connection conn_;
   uint64_t rss_limit_;
   double timeout_s_;
+  std::string json_path_;
   Clock::time_point start_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -697,7 +712,7 @@ int Run(const Options& opt) {
   const auto t0 = Clock::now();
   bool ok = true;
   {
-    Guard guard(session.conn, rss_limit, opt.timeout_s);
+    Guard guard(session.conn, rss_limit, opt.timeout_s, opt.json_path);
     for (size_t i = 0; i < sources.size() && ok; ++i) {
       ok = RunSource(sources[i], i + 1 == sources.size(), opt, session, guard, runs, last);
     }

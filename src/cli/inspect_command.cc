@@ -58,13 +58,7 @@ Status InspectDataset(const Config& config, const std::string& name, bool json) 
   nlohmann::json out = {{"dataset", ds->name}, {"root", config.storage.root}, {"layout", ds->layout},
                         {"compression", CodecName(ds->compression)}, {"partitions", nlohmann::json::array()}};
   int64_t rows = 0, bytes = 0;
-  std::vector<PathTemplate> layouts;
-  PQ_ASSIGN_OR_RETURN(PathTemplate main, PathTemplate::Make(ds->layout, ds->name));
-  layouts.push_back(main);
-  for (const auto& s : ds->splits) {
-    PQ_ASSIGN_OR_RETURN(PathTemplate t, PathTemplate::Make(s.layout, ds->name));
-    layouts.push_back(t);
-  }
+  PQ_ASSIGN_OR_RETURN(std::vector<PathTemplate> layouts, AllLayouts(*ds));
   std::string text;
   for (const auto& prefix : sink::DisjointPrefixes(layouts)) {
     PQ_ASSIGN_OR_RETURN(auto files, storage->List(prefix));

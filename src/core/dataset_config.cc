@@ -1,6 +1,8 @@
 #include "core/dataset_config.h"
 
 #include <cctype>
+#include <charconv>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -202,20 +204,23 @@ Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::s
   for (const auto& c : ds.columns) {
     if (!names.insert(c.name).second) return r.Error(t.get("columns"), prefix + "columns", "column '" + c.name + "' is declared twice");
   }
-  auto check_layout = [&](const std::string& text, const std::string& key) -> Status {
+  auto check_layout = [&](const std::string& text, const toml::node* node, const std::string& key) -> Status {
     auto tmpl = PathTemplate::Make(text, ds.name);
-    if (!tmpl.ok()) return r.Error(t.get("layout"), prefix + key, tmpl.status().message());
+    if (!tmpl.ok()) return r.Error(node, prefix + key, tmpl.status().message());
     for (const auto& col : tmpl->ColumnNames()) {
-      if (!names.count(col)) return r.Error(t.get("layout"), prefix + key, "{" + col + "} is not a column of the dataset");
+      if (!names.count(col)) return r.Error(node, prefix + key, "{" + col + "} is not a column of the dataset");
     }
     if (tmpl->HasDateTokens() && ds.time_column.empty()) {
-      return r.Error(t.get("layout"), prefix + key, "uses date tokens, so the dataset needs time_column = \"<a date or timestamp column>\"");
+      return r.Error(node, prefix + key, "uses date tokens, so the dataset needs time_column = \"<a date or timestamp column>\"");
     }
     return Status::OK();
   };
   if (ds.layout.empty()) return r.Error(&t, prefix + "layout", "a dataset needs a layout, e.g. \"{dataset}/{yyyy}/{mm}/{dd}/{dataset}_{date}.parquet\"");
-  PQ_RETURN_IF_ERROR(check_layout(ds.layout, "layout"));
-  for (const auto& s : ds.splits) PQ_RETURN_IF_ERROR(check_layout(s.layout, "splits." + s.name + ".layout"));
+  PQ_RETURN_IF_ERROR(check_layout(ds.layout, t.get("layout"), "layout"));
+  for (const auto& s : ds.splits) {
+    const toml::node* node = t.at_path("splits." + s.name + ".layout").node();
+    PQ_RETURN_IF_ERROR(check_layout(s.layout, node, "splits." + s.name + ".layout"));
+  }
   if (!ds.time_column.empty()) {
     const ColumnSpec* tc = ds.FindColumn(ds.time_column);
     if (tc == nullptr || !tc->type.IsTemporal()) {
@@ -366,11 +371,24 @@ void ApplyEnvironmentOverrides(Config* config) {
   }
 }
 
+Result<std::vector<PathTemplate>> AllLayouts(const DatasetConfig& dataset) {
+  std::vector<PathTemplate> layouts;
+  PQ_ASSIGN_OR_RETURN(PathTemplate main, PathTemplate::Make(dataset.layout, dataset.name));
+  layouts.push_back(std::move(main));
+  for (const auto& s : dataset.splits) {
+    PQ_ASSIGN_OR_RETURN(PathTemplate t, PathTemplate::Make(s.layout, dataset.name));
+    layouts.push_back(std::move(t));
+  }
+  return layouts;
+}
+
 Result<int64_t> ParseByteSize(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
   if (i == 0) return Status::InvalidArgument("'" + std::string(text) + "' is not a size");
-  int64_t n = std::stoll(std::string(text.substr(0, i)));
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, n);
+  if (ec != std::errc() || ptr != text.data() + i) return Status::InvalidArgument("'" + std::string(text) + "' is too large");
   std::string unit;
   for (char c : text.substr(i)) {
     if (!std::isspace(static_cast<unsigned char>(c))) unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -379,7 +397,9 @@ Result<int64_t> ParseByteSize(std::string_view text) {
       {"", 1}, {"B", 1}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000LL * 1000 * 1000},
       {"KIB", 1024}, {"MIB", 1024 * 1024}, {"GIB", 1024LL * 1024 * 1024}, {"K", 1024}, {"M", 1024 * 1024}, {"G", 1024LL * 1024 * 1024}};
   for (const auto& [name, mult] : kUnits) {
-    if (unit == name) return n * mult;
+    if (unit != name) continue;
+    if (n > std::numeric_limits<int64_t>::max() / mult) return Status::InvalidArgument("'" + std::string(text) + "' is too large");
+    return n * mult;
   }
   return Status::InvalidArgument("'" + std::string(text) + "' has an unknown unit (use B, KB, MB, GB, KiB, MiB, GiB)");
 }

@@ -91,6 +91,9 @@ std::string_view EmbeddedDefaultToml();
 // Applies PQFLOW_* environment overrides (PQFLOW_ROOT).
 void ApplyEnvironmentOverrides(Config* config);
 
+// The dataset's layouts as templates: the main layout first, then every split's.
+Result<std::vector<PathTemplate>> AllLayouts(const DatasetConfig& dataset);
+
 // "256MB", "1GiB", "1048576" -> bytes.
 Result<int64_t> ParseByteSize(std::string_view text);
 

@@ -56,7 +56,12 @@ std::string RegexEscape(std::string_view s) {
 std::string GlobToRegex(std::string_view s) {
   std::string out;
   bool in_class = false;
-  for (char c : s) {
+  bool skip_bang = false;  // glob's "[!" is regex's "[^"
+  for (const char& c : s) {
+    if (skip_bang) {
+      skip_bang = false;
+      continue;
+    }
     if (in_class) {
       out += c;
       if (c == ']') in_class = false;
@@ -67,6 +72,10 @@ std::string GlobToRegex(std::string_view s) {
     } else if (c == '[') {
       out += c;
       in_class = true;
+      if (&c + 1 < s.data() + s.size() && *(&c + 1) == '!') {
+        out += '^';
+        skip_bang = true;
+      }
     } else {
       out += RegexEscape(std::string_view(&c, 1));
     }
@@ -78,6 +87,8 @@ std::string GlobToRegex(std::string_view s) {
 
 std::string EncodePartitionValue(const std::optional<std::string>& value) {
   if (!value || value->empty()) return std::string(kDefaultPartition);
+  // The literal string must not read back as NULL.
+  if (*value == kDefaultPartition) return "%5F" + value->substr(1);
   if (*value == ".") return "%2E";
   if (*value == "..") return "%2E%2E";
   std::string out;
@@ -231,7 +242,9 @@ Result<std::string> PathTemplate::Format(const PartitionValues& values) const {
       if (it == values.columns.end()) return Status::Internal("layout " + text_ + ": no value for {" + tok.text + "}");
       out += EncodePartitionValue(it->second);
     } else if (tok.kind == TokenKind::kHour) {
-      if (!values.hour) return Status::Internal("layout " + text_ + ": no hour for {hh}");
+      if (!values.hour || *values.hour < 0 || *values.hour > 23) {
+        return Status::Internal("layout " + text_ + ": no hour in 0..23 for {hh}");
+      }
       out += Pad(*values.hour, 2);
     } else {
       if (!values.date) return Status::Internal("layout " + text_ + ": no date for {" + tok.text + "}");
@@ -270,40 +283,69 @@ Result<PartitionValues> PathTemplate::Parse(std::string_view path) const {
     return Status::NotFound("'" + subject + "' does not match layout " + text_);
   }
   PartitionValues v;
-  int year = -1, month = -1, day = -1;
+  int fields[3] = {-1, -1, -1};  // year, month, day; every occurrence must agree
+  auto set_field = [&](int index, const std::string& text) {
+    int value = std::stoi(text);
+    if (fields[index] >= 0 && fields[index] != value) return false;
+    fields[index] = value;
+    return true;
+  };
   size_t group = 1;
   for (const auto& tok : tokens_) {
     if (tok.kind == TokenKind::kLiteral || tok.kind == TokenKind::kDataset) continue;
     std::string s = m[group++].str();
+    bool consistent = true;
     switch (tok.kind) {
-      case TokenKind::kYear: year = std::stoi(s); break;
-      case TokenKind::kMonth: month = std::stoi(s); break;
-      case TokenKind::kDay: day = std::stoi(s); break;
-      case TokenKind::kHour: v.hour = std::stoi(s); break;
+      case TokenKind::kYear: consistent = set_field(0, s); break;
+      case TokenKind::kMonth: consistent = set_field(1, s); break;
+      case TokenKind::kDay: consistent = set_field(2, s); break;
+      case TokenKind::kHour: {
+        int hour = std::stoi(s);
+        consistent = hour <= 23 && (!v.hour || *v.hour == hour);
+        v.hour = hour;
+        break;
+      }
       case TokenKind::kDate: {
         PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(s));
+        consistent = !v.date || *v.date == d;
         v.date = d;
         break;
       }
       case TokenKind::kColumn: {
         auto decoded = DecodePartitionValue(s);
         auto [it, inserted] = v.columns.emplace(tok.text, decoded);
-        if (!inserted && it->second != decoded) {
-          return Status::NotFound("'" + subject + "' has two values for {" + tok.text + "}");
-        }
+        consistent = inserted || it->second == decoded;
         break;
       }
       default: break;
     }
+    if (!consistent) return Status::NotFound("'" + subject + "' has two different values for {" + tok.text + "}");
   }
-  if (year >= 0 || month >= 0 || day >= 0) {
+  if (v.date) {
+    // {date} is complete; the separate tokens that are present must agree with it.
+    int expected[3] = {v.date->year(), v.date->month(), v.date->day()};
+    for (int i = 0; i < 3; ++i) {
+      if (fields[i] >= 0 && fields[i] != expected[i]) return Status::NotFound("'" + subject + "' has inconsistent date tokens");
+    }
+  } else if (fields[0] >= 0 || fields[1] >= 0 || fields[2] >= 0) {
+    // A coarser layout ({yyyy}/{mm}) names the first day of its period.
     char iso[48];
-    std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", year < 0 ? 1970 : year, month < 0 ? 1 : month, day < 0 ? 1 : day);
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", fields[0] < 0 ? 1970 : fields[0], fields[1] < 0 ? 1 : fields[1],
+                  fields[2] < 0 ? 1 : fields[2]);
     PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(iso));
-    if (v.date && *v.date != d) return Status::NotFound("'" + subject + "' has inconsistent date tokens");
     v.date = d;
   }
   return v;
+}
+
+PathTemplate::DateGranularity PathTemplate::Granularity() const {
+  DateGranularity g = DateGranularity::kNone;
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kDay || tok.kind == TokenKind::kDate || tok.kind == TokenKind::kHour) return DateGranularity::kDay;
+    if (tok.kind == TokenKind::kMonth) g = DateGranularity::kMonth;
+    if (tok.kind == TokenKind::kYear && g == DateGranularity::kNone) g = DateGranularity::kYear;
+  }
+  return g;
 }
 
 std::string PathTemplate::Glob() const {

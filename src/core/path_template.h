@@ -42,6 +42,9 @@ class PathTemplate {
   const std::string& text() const { return text_; }
   const std::vector<Token>& tokens() const { return tokens_; }
   bool HasDateTokens() const;
+  // The finest date unit the template names: files per day, per month or per year.
+  enum class DateGranularity { kNone, kYear, kMonth, kDay };
+  DateGranularity Granularity() const;
   bool HasHourToken() const;
   std::vector<std::string> ColumnNames() const;  // in order of first appearance
 

@@ -83,7 +83,11 @@ std::string LayoutCopySql(const DatasetConfig& ds, const PathTemplate& layout, c
     keys += std::string(", ") + kFileKey;
   }
   if (layout.HasDateTokens()) {
-    select += ", " + ok_only(PrefixedKeySql(DateOf(ds))) + " AS " + kDateKey;
+    // One file per period the layout names: a {yyyy}/{mm} layout gets one per month.
+    std::string date = DateOf(ds);
+    if (layout.Granularity() == PathTemplate::DateGranularity::kMonth) date = "CAST(date_trunc('month', " + date + ") AS DATE)";
+    if (layout.Granularity() == PathTemplate::DateGranularity::kYear) date = "CAST(date_trunc('year', " + date + ") AS DATE)";
+    select += ", " + ok_only(PrefixedKeySql(date)) + " AS " + kDateKey;
     keys += std::string(", ") + kDateKey;
   }
   if (layout.HasHourToken()) {

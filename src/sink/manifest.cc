@@ -64,10 +64,13 @@ Result<Manifest> Manifest::FromJson(const std::string& text, const std::string& 
     Manifest m;
     m.dataset = j.at("dataset").get<std::string>();
     m.layout = j.at("layout").get<std::string>();
-    if (!j["split"].is_null()) m.split = j["split"].get<std::string>();
+    if (j.contains("split") && !j.at("split").is_null()) m.split = j.at("split").get<std::string>();
     const json& part = j.at("partition");
-    if (!part["date"].is_null()) m.date = part["date"].get<std::string>();
-    if (!part["hour"].is_null()) m.hour = part["hour"].get<int>();
+    if (!part.contains("date") || !part.contains("hour")) {
+      return Status::Corruption(origin + ": malformed manifest: partition needs date and hour");
+    }
+    if (!part.at("date").is_null()) m.date = part.at("date").get<std::string>();
+    if (!part.at("hour").is_null()) m.hour = part.at("hour").get<int>();
     for (auto& [k, v] : part.at("columns").items()) {
       m.columns.emplace_back(k, v.is_null() ? std::nullopt : std::optional<std::string>(v.get<std::string>()));
     }

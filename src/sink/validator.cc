@@ -70,13 +70,7 @@ Result<ValidationReport> ValidateDataset(const Config& config, const std::string
   PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
   ValidationReport report;
   Check check{*storage, conn, report};
-  std::vector<PathTemplate> layouts;
-  PQ_ASSIGN_OR_RETURN(PathTemplate main, PathTemplate::Make(ds->layout, ds->name));
-  layouts.push_back(main);
-  for (const auto& s : ds->splits) {
-    PQ_ASSIGN_OR_RETURN(PathTemplate t, PathTemplate::Make(s.layout, ds->name));
-    layouts.push_back(t);
-  }
+  PQ_ASSIGN_OR_RETURN(std::vector<PathTemplate> layouts, AllLayouts(*ds));
   std::set<std::string> listed;
   std::vector<std::string> parquet_files;
   for (const auto& prefix : DisjointPrefixes(layouts)) {

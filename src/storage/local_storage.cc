@@ -111,7 +111,10 @@ class LocalStorage final : public Storage {
       known_dirs_.insert(target.parent_path().string());
     }
     if (::rename(staged.c_str(), target.c_str()) != 0) {
-      return Status::FromErrno("publishing " + dest, errno);
+      // The parent may have been removed since this process created it.
+      if (errno != ENOENT) return Status::FromErrno("publishing " + dest, errno);
+      PQ_RETURN_IF_ERROR(MakeParents(target));
+      if (::rename(staged.c_str(), target.c_str()) != 0) return Status::FromErrno("publishing " + dest, errno);
     }
     published_dirs_.insert(target.parent_path().string());
     return Status::OK();

@@ -195,6 +195,49 @@ TEST_F(LocalStorageTest, PublishMovesStagedFileIntoPlace) {
   EXPECT_EQ(storage_->Stat("x/y.parquet").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(LocalStorageTest, PublishRecreatesAParentRemovedSinceTheLastPublish) {
+  auto staging = storage_->MakeStagingDir("run");
+  ASSERT_TRUE(staging.ok());
+  WriteLocal(*staging + "/a.tmp", "a");
+  ASSERT_TRUE(storage_->Publish(*staging + "/a.tmp", "ds/2025/10/28/a.parquet").ok());
+  std::error_code ec;
+  fs::remove_all(root_ + "/ds", ec);  // e.g. a user or a retention job removed the partition
+  WriteLocal(*staging + "/b.tmp", "b");
+  Status s = storage_->Publish(*staging + "/b.tmp", "ds/2025/10/28/b.parquet");
+  EXPECT_TRUE(s.ok()) << s.message();
+  auto b = storage_->ReadFile("ds/2025/10/28/b.parquet");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(*b, "b");
+}
+
+TEST_F(LocalStorageTest, WriteFilesAtomicWritesEveryFile) {
+  ASSERT_TRUE(storage_->WriteFilesAtomic({{"m/1/_a.manifest.json", "{\"a\":1}"},
+                                          {"m/2/_b.manifest.json", "{\"b\":2}"},
+                                          {"m/_c.manifest.json", ""}})
+                  .ok());
+  EXPECT_EQ(storage_->ReadFile("m/1/_a.manifest.json").value(), "{\"a\":1}");
+  EXPECT_EQ(storage_->ReadFile("m/2/_b.manifest.json").value(), "{\"b\":2}");
+  EXPECT_EQ(storage_->ReadFile("m/_c.manifest.json").value(), "");
+  EXPECT_EQ(ListPaths("m"), (std::vector<std::string>{"m/1/_a.manifest.json", "m/2/_b.manifest.json",
+                                                      "m/_c.manifest.json"}));
+  EXPECT_TRUE(storage_->WriteFilesAtomic({}).ok());
+
+  // Replacing existing files.
+  ASSERT_TRUE(storage_->WriteFilesAtomic({{"m/1/_a.manifest.json", "new"}}).ok());
+  EXPECT_EQ(storage_->ReadFile("m/1/_a.manifest.json").value(), "new");
+}
+
+TEST_F(LocalStorageTest, WriteFilesAtomicFailureLeavesNoTemporaryFiles) {
+  ASSERT_TRUE(storage_->WriteFileAtomic("blocker", "a file where a directory should be").ok());
+  Status s = storage_->WriteFilesAtomic({{"ok/_first.manifest.json", "1"}, {"blocker/_x.manifest.json", "2"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_NE(s.message().find("blocker"), std::string::npos) << s.message();
+  // Nothing of the batch became visible, and no temporary file was left behind.
+  EXPECT_EQ(storage_->Stat("ok/_first.manifest.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ListPaths(""), std::vector<std::string>{"blocker"});
+}
+
 TEST_F(LocalStorageTest, SyncManyFiles) {
   auto staging = storage_->MakeStagingDir("many");
   ASSERT_TRUE(staging.ok());

@@ -361,6 +361,19 @@ type = "date"
   EXPECT_EQ(v.exit_code, 0) << v.out;
 }
 
+TEST_F(ExportTest, MonthlyLayoutWritesOneFilePerMonth) {
+  std::string config = PageviewsConfig();
+  config.replace(config.find("analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet"),
+                 std::string("analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet").size(),
+                 "monthly/year={yyyy}/month={mm}/pv.parquet");
+  WriteFile(dir_ / "pqflow.toml", config);
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(300));
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ListFiles(Data("monthly"), ".parquet"), (std::vector<std::string>{"year=2026/month=01/pv.parquet"}));
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data("monthly/year=2026/month=01/pv.parquet") + "'"), "300");
+}
+
 TEST_F(ExportTest, ValidateDetectsATamperedFile) {
   WriteFile(dir_ / "in/all.csv", PageviewsCsv(200));
   ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);

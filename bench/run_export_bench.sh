@@ -1,0 +1,449 @@
+#!/usr/bin/env bash
+# Export benchmark: CSV -> partitioned Parquet, bare DuckDB vs pqflow. See docs/benchmarks.md.
+#
+#   bench/run_export_bench.sh                 # everything (about 15 minutes on 2 cores)
+#   SIZES=1e6 bench/run_export_bench.sh --skip-many --skip-extras   # quick look
+#
+# Options:  --skip-many     skip (c), the many-partitions case (minutes)
+#           --skip-extras   skip the compression-level sweep, the order check, shuffled input
+#           --skip-pqflow   do not try the pqflow binary
+# Environment (defaults in brackets):
+#   SIZES [1e6 1e7]         input sizes (rows) for the per-date cases
+#   REPEAT [3]              runs per case; the table shows the median wall time
+#   THREADS [nproc]         DuckDB threads, for both engines
+#   BUILD_DIR [build]       where pqflow and the bench tools are built
+#   PQFLOW [BUILD_DIR/src/cli/pqflow]
+#   GEN, DUCK               the tools (default: BUILD_DIR/bench/..., built if missing)
+#   BENCH_OUT [bench/out]   inputs, outputs, logs, results (git-ignored)
+#   MANY_TIMEOUT [300]      seconds before a many-partitions run is interrupted
+#   MANY_RSS_LIMIT [8GiB]   resident memory at which a many-partitions run is stopped
+#   MANY_VMEM_LIMIT_KB [50331648 = 48 GiB]  ulimit -v backstop for many-partitions runs. Only a
+#                           backstop: DuckDB reserves far more address space than it touches, so
+#                           a low value (12 GiB) makes it fail early with "bad allocation".
+#
+# Every measurement runs under /usr/bin/time -v (wall time, peak RSS). Inputs stay in the page
+# cache (warm runs): the numbers are CPU and write cost, not the cost of reading a cold disk.
+# Output: a markdown table on stdout, bench/out/results-export.{json,md}, logs in bench/out/logs.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+OUT="${BENCH_OUT:-$BENCH/out}"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
+SIZES="${SIZES:-1e6 1e7}"
+REPEAT="${REPEAT:-3}"
+THREADS="${THREADS:-$(nproc)}"
+MANY_TIMEOUT="${MANY_TIMEOUT:-300}"
+MANY_RSS_LIMIT="${MANY_RSS_LIMIT:-8GiB}"
+MANY_VMEM_LIMIT_KB="${MANY_VMEM_LIMIT_KB:-50331648}"
+SEED=20260115
+DAYS=90
+PROJECTS=2000
+
+RUN_MANY=1 RUN_EXTRAS=1 RUN_PQFLOW=1
+for arg in "$@"; do
+  case "$arg" in
+    --skip-many) RUN_MANY=0 ;;
+    --skip-extras) RUN_EXTRAS=0 ;;
+    --skip-pqflow) RUN_PQFLOW=0 ;;
+    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run_export_bench: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'run_export_bench: %s\n' "$*" >&2; exit 1; }
+
+[ -x /usr/bin/time ] || die "GNU time (/usr/bin/time, Debian package 'time') is required"
+case "$OUT" in *\'*) die "BENCH_OUT must not contain a single quote" ;; esac
+mkdir -p "$OUT/logs" "$OUT/duckdb_tmp"
+TMPDIR_DUCK="$OUT/duckdb_tmp"
+TSV="$OUT/results-export.tsv"
+EXTRAS_JSON="$OUT/results-extras.jsonl"
+: > "$TSV"
+: > "$EXTRAS_JSON"
+
+# ---------------------------------------------------------------------------------------------
+# Tools: from the CMake build if there, else built stand-alone into $OUT/bin.
+
+build_tools_standalone() {
+  local bin="$OUT/bin" duck_root="${DUCKDB_ROOT:-$ROOT/third_party/duckdb}"
+  mkdir -p "$bin"
+  local flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Wshadow)
+  if [ ! -x "$bin/pqflow-gen-pageviews" ] || [ "$BENCH/gen_pageviews.cc" -nt "$bin/pqflow-gen-pageviews" ]; then
+    echo "building pqflow-gen-pageviews stand-alone into $bin" >&2
+    "${CXX:-c++}" "${flags[@]}" "$BENCH/gen_pageviews.cc" -lfmt -o "$bin/pqflow-gen-pageviews"
+  fi
+  if [ ! -x "$bin/pqflow-bench-duckdb" ] || [ "$BENCH/duck_sql.cc" -nt "$bin/pqflow-bench-duckdb" ]; then
+    echo "building pqflow-bench-duckdb stand-alone into $bin" >&2
+    "${CXX:-c++}" "${flags[@]}" -I"$duck_root/include" "$BENCH/duck_sql.cc" -L"$duck_root/lib" -lduckdb \
+      -Wl,-rpath,"$duck_root/lib" -lfmt -pthread -o "$bin/pqflow-bench-duckdb"
+  fi
+  GEN="${GEN:-$bin/pqflow-gen-pageviews}"
+  DUCK="${DUCK:-$bin/pqflow-bench-duckdb}"
+}
+
+find_tools() {
+  if [ -z "${GEN:-}" ] || [ -z "${DUCK:-}" ]; then
+    if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
+      cmake --build "$BUILD_DIR" --target pqflow-gen-pageviews pqflow-bench-duckdb >&2 || true
+    fi
+    [ -x "$BUILD_DIR/bench/pqflow-gen-pageviews" ] && GEN="${GEN:-$BUILD_DIR/bench/pqflow-gen-pageviews}"
+    [ -x "$BUILD_DIR/bench/pqflow-bench-duckdb" ] && DUCK="${DUCK:-$BUILD_DIR/bench/pqflow-bench-duckdb}"
+  fi
+  if [ -z "${GEN:-}" ] || [ -z "${DUCK:-}" ]; then build_tools_standalone; fi
+  [ -x "$GEN" ] || die "generator not found: $GEN"
+  [ -x "$DUCK" ] || die "DuckDB runner not found: $DUCK"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+rows_of() { printf '%.0f' "$1"; }          # 1e7 -> 10000000
+bytes_of() { du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
+files_of() { find "$1" -type f -name '*.parquet' 2>/dev/null | wc -l; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "0"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+json_str() {
+  local s=$1
+  s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; s=${s//$'\r'/}
+  printf '"%s"' "$s"
+}
+
+# Wall seconds and peak RSS (KiB) from a /usr/bin/time -v report.
+time_wall() {
+  awk -F': ' '/Elapsed \(wall clock\)/ {
+      n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
+}
+time_rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
+
+# Field of pqflow-bench-duckdb's --json report (numbers and booleans; error as JSON text).
+duck_field() { sed -n "s/^  \"$2\": \(.*\),\{0,1\}$/\1/p" "$1" | head -1 | sed 's/,$//'; }
+# First error message, unescaped, without DuckDB's "Possible solutions" advice.
+duck_error() {
+  grep -m1 '"error":' "$1" 2>/dev/null |
+    sed 's/^ *"error": "//; s/",\{0,1\}$//; s/\\n\\nPossible solutions.*//; s/\\n/ /g; s/\\"/"/g' || true
+}
+
+tree_pids() {  # a process and all its descendants
+  local child
+  echo "$1"
+  # shellcheck disable=SC2013 # the file is one line of pids
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$child"; done
+}
+
+# Sum of VmRSS (KiB) of a process and all its descendants.
+tree_rss_kb() {
+  local pid=$1 total=0 rss child
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+  total=$((total + ${rss:-0}))
+  # shellcheck disable=SC2013 # the file is one line of pids
+  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    total=$((total + $(tree_rss_kb "$child")))
+  done
+  echo "$total"
+}
+
+kib_of() {  # "8GiB" -> KiB
+  local v=${1%[GgMm]*}
+  case "$1" in *[Gg]*) echo $((v * 1024 * 1024)) ;; *[Mm]*) echo $((v * 1024)) ;; *) echo $(($1 / 1024)) ;; esac
+}
+
+# run_measured LOG_PREFIX GUARD(0|1) -- cmd...: runs cmd under /usr/bin/time -v; with GUARD=1 also
+# under ulimit -v, a timeout and an external RSS watchdog. Sets RC, WALL, RSS_KB, GUARD_NOTE.
+run_measured() {
+  local prefix=$1 guard=$2; shift 3
+  local timefile="$prefix.time"
+  GUARD_NOTE=""
+  if [ "$guard" = 1 ]; then
+    local limit_kb; limit_kb=$(kib_of "$MANY_RSS_LIMIT")
+    (
+      ulimit -v "$MANY_VMEM_LIMIT_KB"
+      exec timeout -k 10 $((MANY_TIMEOUT + 20)) /usr/bin/time -v -o "$timefile" "$@"
+    ) > "$prefix.out" 2> "$prefix.err" &
+    local pid=$! rss peak=0
+    while kill -0 "$pid" 2>/dev/null; do
+      rss=$(tree_rss_kb "$pid")
+      [ "$rss" -gt "$peak" ] && peak=$rss
+      # The watchdog sits 1 GiB above the in-process guard so that one normally fires first.
+      if [ "$rss" -gt $((limit_kb + 1048576)) ]; then
+        GUARD_NOTE="external watchdog killed the run at $((rss / 1024)) MiB RSS"
+        # shellcheck disable=SC2046 # one pid per word
+        kill -KILL $(tree_pids "$pid") 2>/dev/null || true
+        break
+      fi
+      sleep 0.5
+    done
+    RC=0; wait "$pid" || RC=$?
+  else
+    RC=0; /usr/bin/time -v -o "$timefile" "$@" > "$prefix.out" 2> "$prefix.err" || RC=$?
+  fi
+  WALL=$(time_wall "$timefile" 2>/dev/null || true); WALL=${WALL:-0}
+  RSS_KB=$(time_rss "$timefile" 2>/dev/null || true); RSS_KB=${RSS_KB:-0}
+}
+
+# record NAME ENGINE ROWS CSV_BYTES RUNS WALL_MEDIAN WALL_MIN QUERY_S OUT_BYTES FILES RSS_KB STATUS NOTE
+record() {
+  local rows=$3 csv=$4 wall=$6 out=$9
+  local rps=0 ratio
+  [ "${12}" = ok ] && rps=$(awk -v r="$rows" -v w="$wall" 'BEGIN { if (w > 0) printf "%.0f", r / w; else print 0 }')
+  ratio=$(awk -v o="$out" -v c="$csv" 'BEGIN { if (c > 0) printf "%.4f", o / c; else print 0 }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$2" "$rows" "$csv" "$5" "$wall" "$7" "$8" "$rps" "$out" "${10}" "$ratio" "${11}" "${12}" "${13}" >> "$TSV"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Inputs (cached; regenerated when the generator's source or arguments change)
+
+GEN_SHA=""
+ensure_input() {  # ensure_input FILE ROWS ORDER
+  local file=$1 rows=$2 order=$3
+  local args=(--rows "$rows" --days "$DAYS" --projects "$PROJECTS" --seed "$SEED" --order "$order" --format csv)
+  local stamp="${args[*]} gen=$GEN_SHA"
+  if [ -f "$file" ] && [ -f "$file.stamp" ] && [ "$(cat "$file.stamp")" = "$stamp" ]; then return 0; fi
+  echo "generating $file ($rows rows, order $order)" >&2
+  rm -f "$file" "$file.stamp"
+  local timefile; timefile="$OUT/logs/gen_$(basename "$file").time"
+  /usr/bin/time -v -o "$timefile" "$GEN" "${args[@]}" -o "$file.tmp"
+  mv "$file.tmp" "$file"
+  echo "$stamp" > "$file.stamp"
+  extra "{\"extra\": \"generator\", \"file\": \"$(basename "$file")\", \"rows\": $rows, \"order\": \"$order\", \"bytes\": $(stat -c %s "$file"), \"seconds\": $(time_wall "$timefile"), \"peak_rss_kib\": $(time_rss "$timefile")}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Bare DuckDB
+
+COLUMNS_SQL="{'id': 'BIGINT', 'project_id': 'INTEGER', 'project_slug': 'VARCHAR', 'version_id': 'INTEGER', \
+'version_slug': 'VARCHAR', 'path': 'VARCHAR', 'full_path': 'VARCHAR', 'view_count': 'INTEGER', 'date': 'DATE', \
+'status': 'SMALLINT'}"
+read_csv_sql() { echo "read_csv('$1', header = true, columns = $COLUMNS_SQL)"; }
+
+# duck_case NAME CSV ROWS TARGET COPY_OPTIONS [GUARD [EXTRA DUCK ARGS...]]
+duck_case() {
+  local name=$1 csv=$2 rows=$3 target=$4 opts=$5 guard=${6:-0}
+  shift 5
+  if [ $# -gt 0 ]; then shift; fi
+  local sql
+  sql="COPY (SELECT * FROM $(read_csv_sql "$csv")) TO '$target' ($opts)"
+  local runs=$REPEAT; [ "$guard" = 1 ] && runs=1
+  local walls=() queries=() rss_max=0 status=ok note="" i
+  local csv_bytes; csv_bytes=$(stat -c %s "$csv")
+  echo "$name: $sql" >&2
+  for ((i = 1; i <= runs; i++)); do
+    rm -rf "$target"
+    local prefix="$OUT/logs/$name.$i"
+    local guard_args=()
+    [ "$guard" = 1 ] && guard_args=(--rss-limit "$MANY_RSS_LIMIT" --timeout "$MANY_TIMEOUT")
+    run_measured "$prefix" "$guard" -- "$DUCK" --quiet --threads "$THREADS" --set "temp_directory=$TMPDIR_DUCK" \
+      "${guard_args[@]}" "$@" --json "$prefix.json" "$sql"
+    walls+=("$WALL"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
+    local q; q=$(duck_field "$prefix.json" total_seconds 2>/dev/null || true); queries+=("${q:-0}")
+    if [ "$RC" -ne 0 ]; then
+      status=failed
+      note=$(duck_error "$prefix.json")
+      [ -n "$GUARD_NOTE" ] && note="$GUARD_NOTE${note:+; $note}"
+      [ -z "$note" ] && note="exit status $RC (see $prefix.err)"
+      echo "  run $i: FAILED after ${WALL}s, peak RSS $((RSS_KB / 1024)) MiB: ${note:0:200}" >&2
+      break
+    fi
+    echo "  run $i: ${WALL}s, query ${q}s, peak RSS $((RSS_KB / 1024)) MiB" >&2
+  done
+  local wall_med wall_min q_med out_bytes files
+  wall_med=$(printf '%s\n' "${walls[@]}" | median)
+  wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
+  q_med=$(printf '%s\n' "${queries[@]}" | median)
+  out_bytes=$(bytes_of "$target"); files=$(files_of "$target")
+  record "$name" duckdb "$rows" "$csv_bytes" "${#walls[@]}" "$wall_med" "$wall_min" "$q_med" "$out_bytes" "$files" \
+    "$rss_max" "$status" "$note"
+}
+
+# ---------------------------------------------------------------------------------------------
+# pqflow (skipped cleanly while the binary is missing or the command fails)
+
+pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD]
+  local name=$1 dataset=$2 csv=$3 rows=$4 guard=${5:-0}
+  local csv_bytes; csv_bytes=$(stat -c %s "$csv")
+  if [ "$RUN_PQFLOW" = 0 ]; then
+    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "--skip-pqflow"; return 0
+  fi
+  if [ ! -x "$PQFLOW" ]; then
+    echo "$name: skipped: pqflow binary not found at $PQFLOW (set PQFLOW=...)" >&2
+    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "binary not found: $PQFLOW"; return 0
+  fi
+  local root="$OUT/pqflow-data" runs=$REPEAT; [ "$guard" = 1 ] && runs=1
+  local walls=() rss_max=0 status=ok note="" i
+  echo "$name: $PQFLOW --config bench/pageviews_bench.toml --root $root export $dataset --input $csv --overwrite --json" >&2
+  for ((i = 1; i <= runs; i++)); do
+    rm -rf "$root"
+    local prefix="$OUT/logs/$name.$i"
+    run_measured "$prefix" "$guard" -- "$PQFLOW" --config "$BENCH/pageviews_bench.toml" --root "$root" \
+      export "$dataset" --input "$csv" --overwrite --json --threads "$THREADS"
+    walls+=("$WALL"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
+    if [ "$RC" -ne 0 ]; then
+      status=failed
+      note="exit status $RC: $(tail -n 3 "$prefix.err" | tr '\n' ' ')"
+      [ -n "$GUARD_NOTE" ] && note="$GUARD_NOTE; $note"
+      echo "  run $i: pqflow FAILED (${note:0:200}); not counted as a measurement" >&2
+      break
+    fi
+    echo "  run $i: ${WALL}s, peak RSS $((RSS_KB / 1024)) MiB" >&2
+  done
+  local wall_med wall_min
+  wall_med=$(printf '%s\n' "${walls[@]}" | median)
+  wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
+  record "$name" pqflow "$rows" "$csv_bytes" "${#walls[@]}" "$wall_med" "$wall_min" 0 \
+    "$(bytes_of "$root/$dataset")" "$(files_of "$root/$dataset")" "$rss_max" "$status" "$note"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Extras: zstd level sweep, does ORDER BY survive PARTITION_BY, shuffled input
+
+extra() { echo "$1" >> "$EXTRAS_JSON"; }
+
+zstd_sweep() {
+  local csv=$1 codec level target q bytes
+  for target_kind in single partitioned; do
+    for codec in "snappy" "zstd 1" "zstd 3" "zstd 9" "zstd 19"; do
+      level=${codec#* }; [ "$level" = "$codec" ] && level=""
+      local opts="FORMAT parquet, COMPRESSION ${codec%% *}${level:+, COMPRESSION_LEVEL $level}"
+      if [ "$target_kind" = single ]; then target="$OUT/x_sweep.parquet"; else
+        target="$OUT/x_sweep_dir"; opts="$opts, PARTITION_BY (date)"; fi
+      rm -rf "$target"
+      if ! "$DUCK" --quiet --threads "$THREADS" --set "temp_directory=$TMPDIR_DUCK" --json "$OUT/logs/sweep.json" \
+        "COPY (SELECT * FROM $(read_csv_sql "$csv")) TO '$target' ($opts)" > /dev/null; then
+        echo "  sweep $target_kind ${codec}: FAILED, see $OUT/logs/sweep.json" >&2
+        continue
+      fi
+      q=$(duck_field "$OUT/logs/sweep.json" total_seconds); bytes=$(bytes_of "$target")
+      echo "  sweep $target_kind ${codec}: $bytes bytes, ${q}s" >&2
+      extra "{\"extra\": \"compression\", \"layout\": \"$target_kind\", \"codec\": \"${codec%% *}\", \"level\": ${level:-null}, \"rows\": $(rows_of 1e6), \"seconds\": $q, \"bytes\": $bytes}"
+      rm -rf "$target"
+    done
+  done
+}
+
+order_check() {  # Does ORDER BY survive PARTITION_BY? Count rows out of order inside each file.
+  local csv=$1 target="$OUT/x_order" pio
+  for pio in true false; do
+    rm -rf "$target"
+    "$DUCK" --quiet --threads "$THREADS" --set "preserve_insertion_order=$pio" --set "temp_directory=$TMPDIR_DUCK" \
+      --json "$OUT/logs/order_$pio.json" \
+      "COPY (SELECT * FROM $(read_csv_sql "$csv") ORDER BY project_slug, id) TO '$target' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date))" \
+      "WITH t AS (SELECT filename, project_slug, id, lag(project_slug) OVER w AS prev_slug, lag(id) OVER w AS prev_id
+         FROM read_parquet('$target/**/*.parquet', filename = true, file_row_number = true)
+         WINDOW w AS (PARTITION BY filename ORDER BY file_row_number)),
+       bad AS (SELECT filename, project_slug < prev_slug OR (project_slug = prev_slug AND id < prev_id) AS inv FROM t)
+       SELECT count(DISTINCT filename) AS files, count(*) FILTER (WHERE inv) AS inversions,
+              count(DISTINCT filename) FILTER (WHERE inv) AS files_out_of_order FROM bad" > /dev/null
+    local row; row=$(tr -d ' \n' < "$OUT/logs/order_$pio.json" | sed -n 's/.*"rows":\[\["\([0-9]*\)","\([0-9]*\)","\([0-9]*\)"\]\].*/\1 \2 \3/p')
+    if [ -z "$row" ]; then echo "  order check failed, see $OUT/logs/order_$pio.json" >&2; continue; fi
+    # shellcheck disable=SC2086 # three numbers
+    set -- $row
+    echo "  ORDER BY project_slug, id + PARTITION_BY (date), preserve_insertion_order=$pio: files=$1 rows out of order=$2 files affected=$3" >&2
+    extra "{\"extra\": \"order_by_within_partition_files\", \"preserve_insertion_order\": $pio, \"threads\": $THREADS, \"files\": $1, \"rows_out_of_order\": $2, \"files_out_of_order\": $3}"
+  done
+  rm -rf "$target"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+print_table() {
+  echo "| case | engine | rows | wall s (median of runs) | rows/s | output bytes | files | output/CSV | peak RSS MiB | status |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  awk -F'\t' '{
+      if ($14 == "skipped") { printf "| %s | %s | %s | not yet measured | | | | | | skipped: %s |\n", $1, $2, $3, $15; next }
+      ok = ($14 == "ok")
+      note = ok ? "ok" : $14 " after " $6 " s: " substr($15, 1, 110)
+      rps = ok ? $9 : "-"
+      printf "| %s | %s | %s | %.2f (%s) | %s | %s | %s | %.3f | %.0f | %s |\n", $1, $2, $3, $6, $5, rps, $10, $11, $12, $13/1024, note
+    }' "$TSV"
+}
+
+write_json() {
+  local json="$OUT/results-export.json" first=1
+  {
+    echo "{"
+    echo "  \"generated_at\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
+    echo "  \"machine\": {\"nproc\": $(nproc), \"mem_total_kib\": $(awk '/MemTotal/ {print $2}' /proc/meminfo),"
+    echo "    \"cpu_model\": $(json_str "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"),"
+    echo "    \"kernel\": $(json_str "$(uname -r)"), \"os\": $(json_str "$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release)")},"
+    echo "  \"duckdb_version\": $(json_str "$("$DUCK" --quiet --json - "SELECT 1" | sed -n 's/.*"duckdb_version": "\(.*\)",/\1/p')"),"
+    echo "  \"settings\": {\"threads\": $THREADS, \"repeat\": $REPEAT, \"seed\": $SEED, \"days\": $DAYS, \"projects\": $PROJECTS,"
+    echo "    \"many_timeout_s\": $MANY_TIMEOUT, \"many_rss_limit\": $(json_str "$MANY_RSS_LIMIT"), \"many_vmem_limit_kib\": $MANY_VMEM_LIMIT_KB},"
+    echo "  \"cases\": ["
+    while IFS=$'\t' read -r name engine rows csv runs wall wmin q rps out files ratio rss status note; do
+      [ $first = 1 ] || echo ","
+      first=0
+      printf '    {"name": "%s", "engine": "%s", "rows": %s, "input_bytes": %s, "runs": %s, "wall_seconds_median": %s, "wall_seconds_min": %s, "duckdb_query_seconds_median": %s, "rows_per_second": %s, "output_bytes": %s, "output_files": %s, "output_to_input_ratio": %s, "peak_rss_kib": %s, "status": "%s", "note": %s}' \
+        "$name" "$engine" "$rows" "$csv" "$runs" "$wall" "$wmin" "$q" "$rps" "$out" "$files" "$ratio" "$rss" "$status" "$(json_str "$note")"
+    done < "$TSV"
+    echo ""
+    echo "  ],"
+    echo "  \"extras\": ["
+    sed '$!s/$/,/; s/^/    /' "$EXTRAS_JSON"
+    echo "  ]"
+    echo "}"
+  } > "$json"
+  echo "$json"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+find_tools
+GEN_SHA=$(sha256sum "$BENCH/gen_pageviews.cc" | cut -c1-16)
+echo "tools: $GEN, $DUCK; pqflow: $PQFLOW; threads $THREADS, $REPEAT runs per case" >&2
+
+for size in $SIZES; do
+  rows=$(rows_of "$size")
+  csv="$OUT/pv_$size.csv"
+  ensure_input "$csv" "$rows" date
+  log "(a) bare DuckDB, $size rows, PARTITION_BY (date)"
+  duck_case "duckdb_date_$size" "$csv" "$rows" "$OUT/duck_date_$size" \
+    "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date)"
+  duck_case "duckdb_date_keepcols_$size" "$csv" "$rows" "$OUT/duck_date_keep_$size" \
+    "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true"
+  duck_case "duckdb_single_file_$size" "$csv" "$rows" "$OUT/duck_single_$size.parquet" \
+    "FORMAT parquet, COMPRESSION zstd"
+  log "(b) pqflow, $size rows, one file per date"
+  pqflow_case "pqflow_date_$size" pageviews_bench "$csv" "$rows"
+  rm -rf "$OUT/duck_date_$size" "$OUT/duck_date_keep_$size" "$OUT/duck_single_$size.parquet" "$OUT/pqflow-data"
+done
+
+if [ "$RUN_MANY" = 1 ]; then
+  csv="$OUT/pv_1e6.csv"; rows=$(rows_of 1e6)
+  ensure_input "$csv" "$rows" date
+  log "(c) many partitions: 1e6 rows, PARTITION_BY (project_slug, date); guards: RSS $MANY_RSS_LIMIT, timeout ${MANY_TIMEOUT}s"
+  # DuckDB defaults (memory_limit = 80% of RAM). Known to need ~19 GiB: the guard stops it.
+  duck_case duckdb_many_defaults "$csv" "$rows" "$OUT/duck_many" \
+    "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1
+  duck_case duckdb_many_mem4g "$csv" "$rows" "$OUT/duck_many" \
+    "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1 --memory-limit 4GB
+  duck_case duckdb_many_tuned "$csv" "$rows" "$OUT/duck_many" \
+    "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1 --memory-limit 4GB \
+    --set partitioned_write_max_open_files=16 --set partitioned_write_flush_threshold=10000
+  rm -rf "$OUT/duck_many"
+  pqflow_case pqflow_many "pageviews_bench_project" "$csv" "$rows" 1
+  rm -rf "$OUT/pqflow-data"
+fi
+
+if [ "$RUN_EXTRAS" = 1 ]; then
+  csv="$OUT/pv_1e6.csv"; rows=$(rows_of 1e6)
+  ensure_input "$csv" "$rows" date
+  log "extras: compression codec and zstd level (1e6 rows, one run each)"
+  zstd_sweep "$csv"
+  log "extras: does ORDER BY survive PARTITION_BY (date)?"
+  order_check "$csv"
+  log "extras: shuffled input (dates in random order), PARTITION_BY (date)"
+  ensure_input "$OUT/pv_1e6_shuffled.csv" "$rows" shuffled
+  duck_case duckdb_date_shuffled_1e6 "$OUT/pv_1e6_shuffled.csv" "$rows" "$OUT/duck_date_shuffled" \
+    "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date)"
+  rm -rf "$OUT/duck_date_shuffled"
+fi
+
+log "results"
+print_table | tee "$OUT/results-export.md"
+echo >&2
+echo "raw numbers: $(write_json)" >&2
