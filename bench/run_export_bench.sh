@@ -8,11 +8,13 @@
 #           --skip-extras   skip the compression-level sweep, the order check, shuffled input
 #           --skip-pqflow   do not try the pqflow binary
 # Environment (defaults in brackets):
-#   SIZES [1e6 1e7]         input sizes (rows) for the per-date cases
+#   SIZES [1e6 1e7]         input sizes (rows) for the per-date cases ("" = none)
 #   REPEAT [3]              runs per case; the table shows the median wall time
 #   THREADS [nproc]         DuckDB threads, for both engines
 #   BUILD_DIR [build]       where pqflow and the bench tools are built
 #   PQFLOW [BUILD_DIR/src/cli/pqflow]
+#   PQ_CONFIG [bench/pageviews_bench.toml]  pqflow's configuration: dataset pageviews_bench (per
+#                           date) and, for (c), pageviews_bench_project (per project and date)
 #   GEN, DUCK               the tools (default: BUILD_DIR/bench/..., built if missing)
 #   BENCH_OUT [bench/out]   inputs, outputs, logs, results (git-ignored)
 #   MANY_TIMEOUT [300]      seconds before a many-partitions run is interrupted
@@ -31,7 +33,8 @@ BENCH="$ROOT/bench"
 OUT="${BENCH_OUT:-$BENCH/out}"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
-SIZES="${SIZES:-1e6 1e7}"
+PQ_CONFIG="${PQ_CONFIG:-$BENCH/pageviews_bench.toml}"
+SIZES="${SIZES-1e6 1e7}"
 REPEAT="${REPEAT:-3}"
 THREADS="${THREADS:-$(nproc)}"
 MANY_TIMEOUT="${MANY_TIMEOUT:-300}"
@@ -101,8 +104,14 @@ find_tools() {
 # Small helpers
 
 rows_of() { printf '%.0f' "$1"; }          # 1e7 -> 10000000
-bytes_of() { du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
-files_of() { find "$1" -type f -name '*.parquet' 2>/dev/null | wc -l; }
+# Output size = sum of the Parquet files' sizes (pqflow's staging area and manifests excluded;
+# du -sb would also count 4 KiB per directory, which matters with 100k partition folders).
+parquet_bytes() {
+  find "$1" -path '*/.pqflow' -prune -o -type f -name '*.parquet' -printf '%s\n' 2>/dev/null |
+    awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+files_of() { find "$1" -path '*/.pqflow' -prune -o -type f -name '*.parquet' -print 2>/dev/null | wc -l; }
+du_bytes() { du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "0"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 json_str() {
@@ -117,6 +126,7 @@ time_wall() {
       n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
 }
 time_rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
+time_cpu() { awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$1"; }  # user+sys s
 
 # Field of pqflow-bench-duckdb's --json report (numbers and booleans; error as JSON text).
 duck_field() { sed -n "s/^  \"$2\": \(.*\),\{0,1\}$/\1/p" "$1" | head -1 | sed 's/,$//'; }
@@ -151,7 +161,7 @@ kib_of() {  # "8GiB" -> KiB
 }
 
 # run_measured LOG_PREFIX GUARD(0|1) -- cmd...: runs cmd under /usr/bin/time -v; with GUARD=1 also
-# under ulimit -v, a timeout and an external RSS watchdog. Sets RC, WALL, RSS_KB, GUARD_NOTE.
+# under ulimit -v, a timeout and an external RSS watchdog. Sets RC, WALL, RSS_KB, CPU_S, GUARD_NOTE.
 run_measured() {
   local prefix=$1 guard=$2; shift 3
   local timefile="$prefix.time"
@@ -162,15 +172,19 @@ run_measured() {
       ulimit -v "$MANY_VMEM_LIMIT_KB"
       exec timeout -k 10 $((MANY_TIMEOUT + 20)) /usr/bin/time -v -o "$timefile" "$@"
     ) > "$prefix.out" 2> "$prefix.err" &
-    local pid=$! rss peak=0
+    local pid=$! rss peak=0 start; start=$(date +%s.%N)
     while kill -0 "$pid" 2>/dev/null; do
       rss=$(tree_rss_kb "$pid")
       [ "$rss" -gt "$peak" ] && peak=$rss
       # The watchdog sits 1 GiB above the in-process guard so that one normally fires first.
       if [ "$rss" -gt $((limit_kb + 1048576)) ]; then
         GUARD_NOTE="external watchdog killed the run at $((rss / 1024)) MiB RSS"
-        # shellcheck disable=SC2046 # one pid per word
-        kill -KILL $(tree_pids "$pid") 2>/dev/null || true
+        # Kill the measured command (below timeout and time) so that time still reports;
+        # then whatever is left of the tree.
+        local pids; mapfile -t pids < <(tree_pids "$pid")
+        kill -KILL "${pids[@]:2}" 2>/dev/null || true
+        sleep 1
+        kill -0 "$pid" 2>/dev/null && kill -KILL "${pids[@]}" 2>/dev/null
         break
       fi
       sleep 0.5
@@ -181,16 +195,24 @@ run_measured() {
   fi
   WALL=$(time_wall "$timefile" 2>/dev/null || true); WALL=${WALL:-0}
   RSS_KB=$(time_rss "$timefile" 2>/dev/null || true); RSS_KB=${RSS_KB:-0}
+  CPU_S=$(time_cpu "$timefile" 2>/dev/null || true); CPU_S=${CPU_S:-0}
+  if [ "$guard" = 1 ] && [ "$RSS_KB" = 0 ]; then  # time itself was killed: use our own numbers
+    WALL=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    RSS_KB=$peak
+  fi
 }
 
-# record NAME ENGINE ROWS CSV_BYTES RUNS WALL_MEDIAN WALL_MIN QUERY_S OUT_BYTES FILES RSS_KB STATUS NOTE
+# record NAME ENGINE ROWS CSV_BYTES RUNS WALL_MEDIAN WALL_MIN QUERY_S OUT_BYTES FILES RSS_KB STATUS NOTE DU_BYTES
+#        CPU_S_MEDIAN (user + system seconds: if it stays put while wall time grows, something
+#        else was using the cores)
 record() {
   local rows=$3 csv=$4 wall=$6 out=$9
   local rps=0 ratio
   [ "${12}" = ok ] && rps=$(awk -v r="$rows" -v w="$wall" 'BEGIN { if (w > 0) printf "%.0f", r / w; else print 0 }')
   ratio=$(awk -v o="$out" -v c="$csv" 'BEGIN { if (c > 0) printf "%.4f", o / c; else print 0 }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$1" "$2" "$rows" "$csv" "$5" "$wall" "$7" "$8" "$rps" "$out" "${10}" "$ratio" "${11}" "${12}" "${13}" >> "$TSV"
+  # No field may be empty: read splits on tabs and would merge two of them ("-" = no note).
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$2" "$rows" "$csv" "$5" "$wall" "$7" "$8" "$rps" "$out" "${10}" "$ratio" "${11}" "${12}" "${13:--}" "${14:-0}" "${15:-0}" >> "$TSV"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +249,7 @@ duck_case() {
   local sql
   sql="COPY (SELECT * FROM $(read_csv_sql "$csv")) TO '$target' ($opts)"
   local runs=$REPEAT; [ "$guard" = 1 ] && runs=1
-  local walls=() queries=() rss_max=0 status=ok note="" i
+  local walls=() queries=() cpus=() rss_max=0 status=ok note="" i
   local csv_bytes; csv_bytes=$(stat -c %s "$csv")
   echo "$name: $sql" >&2
   for ((i = 1; i <= runs; i++)); do
@@ -237,7 +259,7 @@ duck_case() {
     [ "$guard" = 1 ] && guard_args=(--rss-limit "$MANY_RSS_LIMIT" --timeout "$MANY_TIMEOUT")
     run_measured "$prefix" "$guard" -- "$DUCK" --quiet --threads "$THREADS" --set "temp_directory=$TMPDIR_DUCK" \
       "${guard_args[@]}" "$@" --json "$prefix.json" "$sql"
-    walls+=("$WALL"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
+    walls+=("$WALL"); cpus+=("$CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
     local q; q=$(duck_field "$prefix.json" total_seconds 2>/dev/null || true); queries+=("${q:-0}")
     if [ "$RC" -ne 0 ]; then
       status=failed
@@ -253,36 +275,55 @@ duck_case() {
   wall_med=$(printf '%s\n' "${walls[@]}" | median)
   wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
   q_med=$(printf '%s\n' "${queries[@]}" | median)
-  out_bytes=$(bytes_of "$target"); files=$(files_of "$target")
+  out_bytes=$(parquet_bytes "$target"); files=$(files_of "$target")
   record "$name" duckdb "$rows" "$csv_bytes" "${#walls[@]}" "$wall_med" "$wall_min" "$q_med" "$out_bytes" "$files" \
-    "$rss_max" "$status" "$note"
+    "$rss_max" "$status" "$note" "$(du_bytes "$target")" "$(printf '%s\n' "${cpus[@]}" | median)"
 }
 
 # ---------------------------------------------------------------------------------------------
 # pqflow (skipped cleanly while the binary is missing or the command fails)
 
-pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD]
-  local name=$1 dataset=$2 csv=$3 rows=$4 guard=${5:-0}
+# The many-partitions dataset: taken from $PQ_CONFIG if it has one, else derived from its
+# pageviews_bench dataset (same columns and codec, layout one file per project and date) into a
+# copy under $OUT, so the case runs whatever the checked-in configuration holds.
+many_config() {
+  if grep -q '^\[datasets\.pageviews_bench_project\]' "$PQ_CONFIG"; then echo "$PQ_CONFIG"; return; fi
+  local cfg="$OUT/pageviews_bench_many.toml"
+  cp "$PQ_CONFIG" "$cfg"
+  awk '/^\[\[?datasets\./ { keep = ($0 ~ /^\[\[?datasets\.pageviews_bench[].]/) } keep' "$PQ_CONFIG" |
+    sed -e 's/datasets\.pageviews_bench\([].]\)/datasets.pageviews_bench_project\1/' \
+        -e 's|^layout = .*|layout = "pageviews_bench_project/{project_slug}/{YYYY-MM-DD}/pageviews.parquet"|' >> "$cfg"
+  echo "$cfg"
+}
+
+pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD [CONFIG]]
+  local name=$1 dataset=$2 csv=$3 rows=$4 guard=${5:-0} config=${6:-$PQ_CONFIG}
   local csv_bytes; csv_bytes=$(stat -c %s "$csv")
   if [ "$RUN_PQFLOW" = 0 ]; then
-    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "--skip-pqflow"; return 0
+    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "--skip-pqflow" 0; return 0
   fi
   if [ ! -x "$PQFLOW" ]; then
     echo "$name: skipped: pqflow binary not found at $PQFLOW (set PQFLOW=...)" >&2
-    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "binary not found: $PQFLOW"; return 0
+    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "binary not found: $PQFLOW" 0; return 0
+  fi
+  if ! grep -q "^\[datasets\.$dataset\]" "$config"; then
+    echo "$name: skipped: $config has no dataset $dataset" >&2
+    record "$name" pqflow "$rows" "$csv_bytes" 0 0 0 0 0 0 0 skipped "no dataset $dataset in $(basename "$config")" 0
+    return 0
   fi
   local root="$OUT/pqflow-data" runs=$REPEAT; [ "$guard" = 1 ] && runs=1
-  local walls=() rss_max=0 status=ok note="" i
-  echo "$name: $PQFLOW --config bench/pageviews_bench.toml --root $root export $dataset --input $csv --overwrite --json" >&2
+  local walls=() cpus=() rss_max=0 status=ok note="" i
+  echo "$name: $PQFLOW --config $config --root $root export $dataset --input $csv --overwrite --json" >&2
   for ((i = 1; i <= runs; i++)); do
     rm -rf "$root"
     local prefix="$OUT/logs/$name.$i"
-    run_measured "$prefix" "$guard" -- "$PQFLOW" --config "$BENCH/pageviews_bench.toml" --root "$root" \
+    run_measured "$prefix" "$guard" -- "$PQFLOW" --config "$config" --root "$root" \
       export "$dataset" --input "$csv" --overwrite --json --threads "$THREADS"
-    walls+=("$WALL"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
+    walls+=("$WALL"); cpus+=("$CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
     if [ "$RC" -ne 0 ]; then
       status=failed
-      note="exit status $RC: $(tail -n 3 "$prefix.err" | tr '\n' ' ')"
+      note=$(grep -m1 -i 'error' "$prefix.err" || tail -n 1 "$prefix.err")
+      note="exit status $RC: $note"
       [ -n "$GUARD_NOTE" ] && note="$GUARD_NOTE; $note"
       echo "  run $i: pqflow FAILED (${note:0:200}); not counted as a measurement" >&2
       break
@@ -293,7 +334,8 @@ pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD]
   wall_med=$(printf '%s\n' "${walls[@]}" | median)
   wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
   record "$name" pqflow "$rows" "$csv_bytes" "${#walls[@]}" "$wall_med" "$wall_min" 0 \
-    "$(bytes_of "$root/$dataset")" "$(files_of "$root/$dataset")" "$rss_max" "$status" "$note"
+    "$(parquet_bytes "$root")" "$(files_of "$root")" "$rss_max" "$status" "$note" "$(du_bytes "$root")" \
+    "$(printf '%s\n' "${cpus[@]}" | median)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +357,7 @@ zstd_sweep() {
         echo "  sweep $target_kind ${codec}: FAILED, see $OUT/logs/sweep.json" >&2
         continue
       fi
-      q=$(duck_field "$OUT/logs/sweep.json" total_seconds); bytes=$(bytes_of "$target")
+      q=$(duck_field "$OUT/logs/sweep.json" total_seconds); bytes=$(parquet_bytes "$target")
       echo "  sweep $target_kind ${codec}: $bytes bytes, ${q}s" >&2
       extra "{\"extra\": \"compression\", \"layout\": \"$target_kind\", \"codec\": \"${codec%% *}\", \"level\": ${level:-null}, \"rows\": $(rows_of 1e6), \"seconds\": $q, \"bytes\": $bytes}"
       rm -rf "$target"
@@ -370,14 +412,16 @@ write_json() {
     echo "    \"cpu_model\": $(json_str "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"),"
     echo "    \"kernel\": $(json_str "$(uname -r)"), \"os\": $(json_str "$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release)")},"
     echo "  \"duckdb_version\": $(json_str "$("$DUCK" --quiet --json - "SELECT 1" | sed -n 's/.*"duckdb_version": "\(.*\)",/\1/p')"),"
+    echo "  \"loadavg_at_start\": $(json_str "$LOADAVG_AT_START"),"
     echo "  \"settings\": {\"threads\": $THREADS, \"repeat\": $REPEAT, \"seed\": $SEED, \"days\": $DAYS, \"projects\": $PROJECTS,"
     echo "    \"many_timeout_s\": $MANY_TIMEOUT, \"many_rss_limit\": $(json_str "$MANY_RSS_LIMIT"), \"many_vmem_limit_kib\": $MANY_VMEM_LIMIT_KB},"
     echo "  \"cases\": ["
-    while IFS=$'\t' read -r name engine rows csv runs wall wmin q rps out files ratio rss status note; do
+    while IFS=$'\t' read -r name engine rows csv runs wall wmin q rps out files ratio rss status note du cpu; do
       [ $first = 1 ] || echo ","
       first=0
-      printf '    {"name": "%s", "engine": "%s", "rows": %s, "input_bytes": %s, "runs": %s, "wall_seconds_median": %s, "wall_seconds_min": %s, "duckdb_query_seconds_median": %s, "rows_per_second": %s, "output_bytes": %s, "output_files": %s, "output_to_input_ratio": %s, "peak_rss_kib": %s, "status": "%s", "note": %s}' \
-        "$name" "$engine" "$rows" "$csv" "$runs" "$wall" "$wmin" "$q" "$rps" "$out" "$files" "$ratio" "$rss" "$status" "$(json_str "$note")"
+      [ "$note" = - ] && note=""
+      printf '    {"name": "%s", "engine": "%s", "rows": %s, "input_bytes": %s, "runs": %s, "wall_seconds_median": %s, "wall_seconds_min": %s, "cpu_seconds_median": %s, "duckdb_query_seconds_median": %s, "rows_per_second": %s, "output_bytes": %s, "du_bytes": %s, "output_files": %s, "output_to_input_ratio": %s, "peak_rss_kib": %s, "status": "%s", "note": %s}' \
+        "$name" "$engine" "$rows" "$csv" "$runs" "$wall" "$wmin" "$cpu" "$q" "$rps" "$out" "$du" "$files" "$ratio" "$rss" "$status" "$(json_str "$note")"
     done < "$TSV"
     echo ""
     echo "  ],"
@@ -392,6 +436,7 @@ write_json() {
 # ---------------------------------------------------------------------------------------------
 # Main
 
+LOADAVG_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 find_tools
 GEN_SHA=$(sha256sum "$BENCH/gen_pageviews.cc" | cut -c1-16)
 echo "tools: $GEN, $DUCK; pqflow: $PQFLOW; threads $THREADS, $REPEAT runs per case" >&2
@@ -425,7 +470,7 @@ if [ "$RUN_MANY" = 1 ]; then
     "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1 --memory-limit 4GB \
     --set partitioned_write_max_open_files=16 --set partitioned_write_flush_threshold=10000
   rm -rf "$OUT/duck_many"
-  pqflow_case pqflow_many "pageviews_bench_project" "$csv" "$rows" 1
+  pqflow_case pqflow_many pageviews_bench_project "$csv" "$rows" 1 "$(many_config)"
   rm -rf "$OUT/pqflow-data"
 fi
 

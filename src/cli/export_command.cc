@@ -21,6 +21,7 @@ struct ExportFlags {
   std::vector<std::string> splits;
   bool json = false;
   bool quiet = false;
+  bool verbose = false;
   int threads = 0;
   std::string memory_limit;
 };
@@ -89,6 +90,12 @@ int Run(const GlobalOptions& global, const ExportFlags& f) {
   if (StderrIsTerminal() && !f.quiet && !f.json) {
     options.progress = [bar](const std::string& step, double p) { bar->Update(step, p); };
   }
+  if (f.verbose) {
+    options.trace = [bar](const std::string& step, double seconds) {
+      bar->Clear();
+      std::fprintf(stderr, "pqflow: %-20s %8.3f s\n", step.c_str(), seconds);
+    };
+  }
   auto report = sink::RunExport(*config, f.dataset, options);
   bar->Clear();
   if (!report.ok()) return ReportError(report.status());
@@ -128,7 +135,8 @@ void AddExportCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
       ->default_str("quarantine");
   cmd->add_option("--split-by", flags->splits, "Also write the named split (repeatable), e.g. project");
   cmd->add_flag("--json", flags->json, "Print the run report as JSON");
-  cmd->add_flag("--quiet,-q", flags->quiet, "No progress or skip messages on stderr");
+  cmd->add_flag("--quiet,-q", flags->quiet, "No progress bar on stderr");
+  cmd->add_flag("--verbose,-v", flags->verbose, "Print the wall time of each step on stderr");
   cmd->add_option("--threads", flags->threads, "DuckDB worker threads (default: all cores)");
   cmd->add_option("--memory-limit", flags->memory_limit, "DuckDB memory limit, e.g. 2GB (default: 80% of RAM)");
   cmd->callback([flags, &global, exit_code] { *exit_code = Run(global, *flags); });

@@ -221,6 +221,9 @@ Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::s
     const toml::node* node = t.at_path("splits." + s.name + ".layout").node();
     PQ_RETURN_IF_ERROR(check_layout(s.layout, node, "splits." + s.name + ".layout"));
   }
+  for (const auto& col : ds.sort_by) {
+    if (!names.count(col)) return r.Error(t.get("sort_by"), prefix + "sort_by", "'" + col + "' is not a column of the dataset");
+  }
   if (!ds.time_column.empty()) {
     const ColumnSpec* tc = ds.FindColumn(ds.time_column);
     if (tc == nullptr || !tc->type.IsTemporal()) {
@@ -235,13 +238,14 @@ Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::
   std::string prefix = "datasets." + name + ".";
   ds->name = name;
   PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"description", "columns", "source", "layout", "time_column", "splits",
-                                             "compression", "compression_level", "row_group_size",
+                                             "compression", "compression_level", "row_group_size", "sort_by",
                                              "max_file_size"}));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "description", &ds->description));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "layout", &ds->layout));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "time_column", &ds->time_column));
   PQ_RETURN_IF_ERROR(ParseCompression(r, t, prefix, ds));
   PQ_RETURN_IF_ERROR(r.GetInt(t, prefix, "row_group_size", 1, &ds->row_group_size));
+  PQ_RETURN_IF_ERROR(r.GetStringList(t, prefix, "sort_by", &ds->sort_by));
   if (const toml::node* n = t.get("max_file_size")) {
     auto text = n->value<std::string>();
     auto num = n->value<int64_t>();

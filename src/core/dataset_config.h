@@ -63,6 +63,9 @@ struct DatasetConfig {
   std::optional<int> compression_level;  // codec default when unset
   int64_t row_group_size = 122880;       // rows
   int64_t max_file_size = 0;             // bytes; 0 = never rotate
+  // Row order inside each file (ascending); better compression and tighter row-group
+  // statistics for these columns. Empty = input order.
+  std::vector<std::string> sort_by;
 
   const ColumnSpec* FindColumn(std::string_view column) const;
   const SplitSpec* FindSplit(std::string_view split) const;

@@ -12,6 +12,23 @@ namespace {
 
 std::string DateOf(const DatasetConfig& ds) { return "CAST(" + QuoteIdentifier(ds.time_column) + " AS DATE)"; }
 
+// The partition date at the layout's granularity: a {yyyy}/{mm} layout has one file per month.
+std::string DateKeySql(const DatasetConfig& ds, const PathTemplate& layout) {
+  std::string date = DateOf(ds);
+  if (layout.Granularity() == PathTemplate::DateGranularity::kMonth) return "CAST(date_trunc('month', " + date + ") AS DATE)";
+  if (layout.Granularity() == PathTemplate::DateGranularity::kYear) return "CAST(date_trunc('year', " + date + ") AS DATE)";
+  return date;
+}
+
+// The layout's keys as (SQL expression, column name) pairs: date, hour, then {column}s.
+std::vector<std::pair<std::string, std::string>> LayoutKeys(const DatasetConfig& ds, const PathTemplate& layout) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  if (layout.HasDateTokens()) keys.emplace_back(DateKeySql(ds, layout), kDateKey);
+  if (layout.HasHourToken()) keys.emplace_back("hour(" + QuoteIdentifier(ds.time_column) + ")", kHourKey);
+  for (const auto& col : layout.ColumnNames()) keys.emplace_back(QuoteIdentifier(col), ColumnKey(col));
+  return keys;
+}
+
 bool AnyLayoutHasDates(const std::vector<PathTemplate>& layouts) {
   for (const auto& l : layouts) {
     if (l.HasDateTokens()) return true;
@@ -64,6 +81,41 @@ std::string RowsSql(const DatasetConfig& ds, const std::string& source_sql, cons
          source_sql + "))";
 }
 
+std::string PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout, const std::string& rows_table,
+                              const std::string& table) {
+  std::string cols, keys, order;
+  for (const auto& c : ds.columns) cols += QuoteIdentifier(c.name) + ", ";
+  for (const auto& [expr, name] : LayoutKeys(ds, layout)) {
+    keys += ", " + expr + " AS " + QuoteIdentifier(name);
+    order += (order.empty() ? "" : ", ") + expr;
+  }
+  if (order.empty()) order = "1";
+  std::string sort = "__pq_pid";
+  for (const auto& c : ds.sort_by) sort += ", " + QuoteIdentifier(c);
+  // A regular table (not TEMP): the per-partition COPYs run on other connections.
+  return "CREATE TABLE " + table + " AS SELECT " + cols + "dense_rank() OVER (ORDER BY " + order + ") AS __pq_pid" + keys +
+         " FROM " + rows_table + " WHERE __pq_state = 'ok' ORDER BY " + sort;
+}
+
+std::string PartitionListSql(const PathTemplate& layout, const std::string& table) {
+  std::string keys;
+  if (layout.HasDateTokens()) keys += ", CAST(any_value(" + std::string(kDateKey) + ") AS VARCHAR)";
+  if (layout.HasHourToken()) keys += ", CAST(any_value(" + std::string(kHourKey) + ") AS VARCHAR)";
+  for (const auto& col : layout.ColumnNames()) keys += ", CAST(any_value(" + QuoteIdentifier(ColumnKey(col)) + ") AS VARCHAR)";
+  return "SELECT __pq_pid, count(*)" + keys + " FROM " + table + " GROUP BY __pq_pid ORDER BY __pq_pid";
+}
+
+std::string PartitionCopySql(const DatasetConfig& ds, const std::string& table, int64_t pid, const std::string& target) {
+  std::string cols;
+  for (const auto& c : ds.columns) cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(c.name);
+  std::string order;
+  for (const auto& c : ds.sort_by) order += (order.empty() ? " ORDER BY " : ", ") + QuoteIdentifier(c);
+  std::string opts = ParquetOptions(ds) + ", RETURN_STATS";
+  if (ds.max_file_size > 0) opts += ", FILE_SIZE_BYTES " + std::to_string(ds.max_file_size) + ", FILE_EXTENSION 'parquet.tmp'";
+  return "COPY (SELECT " + cols + " FROM " + table + " WHERE __pq_pid = " + std::to_string(pid) + order + ") TO " +
+         QuoteLiteral(target) + " (" + opts + ")";
+}
+
 std::string ParquetOptions(const DatasetConfig& ds) {
   std::string opts = "FORMAT parquet, COMPRESSION " + CodecDuckDbName(ds.compression);
   if (ds.compression_level) opts += ", COMPRESSION_LEVEL " + std::to_string(*ds.compression_level);
@@ -76,27 +128,20 @@ std::string LayoutCopySql(const DatasetConfig& ds, const PathTemplate& layout, c
   auto ok_only = [](const std::string& key_sql) { return "CASE WHEN __pq_state = 'ok' THEN " + key_sql + " ELSE 'n' END"; };
   std::string select;
   for (const auto& c : ds.columns) select += QuoteIdentifier(c.name) + ", ";
+  // State, date and hour keys are never ambiguous in a folder name (a NULL date or hour is
+  // only possible outside 'ok' rows), so they are partitioned by their typed values, which
+  // is cheaper than building strings for every row; column values get the 'v'/'n' prefix.
   std::string keys = std::string(kStateKey);
-  select += PrefixedKeySql("__pq_state") + " AS " + kStateKey;
+  select += "__pq_state AS " + std::string(kStateKey);
   if (target.keep_bad_rows) {
     select += ", CASE WHEN __pq_state = 'bad' THEN " + PrefixedKeySql("__pq_file") + " ELSE 'n' END AS " + kFileKey;
     keys += std::string(", ") + kFileKey;
   }
-  if (layout.HasDateTokens()) {
-    // One file per period the layout names: a {yyyy}/{mm} layout gets one per month.
-    std::string date = DateOf(ds);
-    if (layout.Granularity() == PathTemplate::DateGranularity::kMonth) date = "CAST(date_trunc('month', " + date + ") AS DATE)";
-    if (layout.Granularity() == PathTemplate::DateGranularity::kYear) date = "CAST(date_trunc('year', " + date + ") AS DATE)";
-    select += ", " + ok_only(PrefixedKeySql(date)) + " AS " + kDateKey;
-    keys += std::string(", ") + kDateKey;
-  }
-  if (layout.HasHourToken()) {
-    select += ", " + ok_only(PrefixedKeySql("hour(" + QuoteIdentifier(ds.time_column) + ")")) + " AS " + kHourKey;
-    keys += std::string(", ") + kHourKey;
-  }
-  for (const auto& col : layout.ColumnNames()) {
-    select += ", " + ok_only(PrefixedKeySql(QuoteIdentifier(col))) + " AS " + QuoteIdentifier(ColumnKey(col));
-    keys += ", " + QuoteIdentifier(ColumnKey(col));
+  for (const auto& [expr, name] : LayoutKeys(ds, layout)) {
+    bool typed = name == kDateKey || name == kHourKey;
+    std::string value = typed ? "CASE WHEN __pq_state = 'ok' THEN " + expr + " END" : ok_only(PrefixedKeySql(expr));
+    select += ", " + value + " AS " + QuoteIdentifier(name);
+    keys += ", " + QuoteIdentifier(name);
   }
   std::string where = target.where.empty() ? "" : " WHERE " + target.where;
   return "COPY (SELECT " + select + " FROM " + target.relation + where + ") TO " + QuoteLiteral(target.staging_dir) +

@@ -36,6 +36,16 @@ inline constexpr const char* kDateKey = "__pq_d";
 inline constexpr const char* kHourKey = "__pq_h";
 std::string ColumnKey(const std::string& column);  // "__pq_c_<column>"
 
+// The per-partition writer (layouts with {column} tokens, or a sort order): a table with
+// the layout's ok rows, numbered by partition (__pq_pid) and sorted by partition and
+// sort_by; then one COPY per partition.
+std::string PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout, const std::string& rows_table,
+                              const std::string& table);
+// One row per partition: __pq_pid, rows, then the key values as text (date, hour, columns).
+std::string PartitionListSql(const PathTemplate& layout, const std::string& table);
+// A COPY of one partition; `target` is a file, or a directory when the dataset rotates.
+std::string PartitionCopySql(const DatasetConfig& ds, const std::string& table, int64_t pid, const std::string& target);
+
 // COPY options shared by every Parquet file pqflow writes for `ds`.
 std::string ParquetOptions(const DatasetConfig& ds);
 

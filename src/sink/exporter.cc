@@ -6,11 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <thread>
 
 #include "core/path_template.h"
 #include "core/sha256.h"
+#include "duck/concurrent.h"
 #include "duck/duck.h"
 #include "sink/export_sql.h"
 #include "sink/manifest.h"
@@ -37,6 +39,7 @@ struct Partition {
   std::vector<std::string> dest;  // final relative paths, one per staged file
   int64_t rows = 0;
   int64_t bytes = 0;
+  bool rotated = false;  // already split by max_file_size when written
 };
 
 std::string UtcNow(const char* fmt) {
@@ -93,7 +96,8 @@ class ExportRun {
     if (!inputs_.empty()) {
       PQ_ASSIGN_OR_RETURN(staging_, storage_->MakeStagingDir(ds_.name));
       Status s = Process();
-      (void)storage_->RemoveStagingDir(staging_);
+      Status removed = Timed("remove staging", [&] { return storage_->RemoveStagingDir(staging_); });
+      (void)removed;  // a leftover staging directory is removed by the next run
       PQ_RETURN_IF_ERROR(s);
     }
     report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -103,13 +107,23 @@ class ExportRun {
 
  private:
   Status Process() {
-    PQ_RETURN_IF_ERROR(OpenDuckDb());
-    PQ_RETURN_IF_ERROR(PrepareRows());
-    for (size_t i = 0; i < layouts_.size(); ++i) PQ_RETURN_IF_ERROR(WriteLayout(i));
-    PQ_RETURN_IF_ERROR(CollectRejects());
+    PQ_RETURN_IF_ERROR(Timed("open DuckDB", [&] { return OpenDuckDb(); }));
+    PQ_RETURN_IF_ERROR(Timed("read and validate", [&] { return PrepareRows(); }));
+    for (size_t i = 0; i < layouts_.size(); ++i) {
+      PQ_RETURN_IF_ERROR(Timed("write layout " + std::to_string(i), [&] { return WriteLayout(i); }));
+    }
+    PQ_RETURN_IF_ERROR(Timed("collect rejects", [&] { return CollectRejects(); }));
     PQ_RETURN_IF_ERROR(CheckOnError());
-    PQ_RETURN_IF_ERROR(RotateLargeFiles());
-    return Commit();
+    PQ_RETURN_IF_ERROR(Timed("rotate", [&] { return RotateLargeFiles(); }));
+    return Timed("publish", [&] { return Commit(); });
+  }
+
+  template <typename F>
+  Status Timed(const std::string& step, F&& f) {
+    auto start = std::chrono::steady_clock::now();
+    Status s = f();
+    if (options_.trace) options_.trace(step, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return s;
   }
 
   Status ResolveLayouts() {
@@ -193,7 +207,8 @@ class ExportRun {
     std::vector<PathTemplate> templates;
     for (const auto& l : layouts_) templates.push_back(l.tmpl);
     std::string rows = RowsSql(ds_, source_sql, templates, options_.selection);
-    materialized_ = layouts_.size() > 1 || ds_.source.format != SourceFormat::kCsv;
+    materialized_ = layouts_.size() > 1 || ds_.source.format != SourceFormat::kCsv ||
+                    std::any_of(layouts_.begin(), layouts_.end(), [&](const Layout& l) { return PerPartition(l); });
     if (!materialized_) {
       rows_relation_ = "(" + rows + ")";
       return Status::OK();
@@ -210,8 +225,83 @@ class ExportRun {
     return "export " + ds_.name + ": " + what;
   }
 
+  // Layouts split by column values can have hundreds of thousands of partitions, and a
+  // sort order must hold inside each file: both are written one COPY per partition, from a
+  // table sorted by partition, on several connections. Memory stays bounded (DuckDB's
+  // partitioned COPY keeps a writer per partition) and every partition is exactly one file.
+  bool PerPartition(const Layout& l) const { return !l.tmpl.ColumnNames().empty() || !ds_.sort_by.empty(); }
+
+  Status WriteLayoutPerPartition(size_t index) {
+    const Layout& layout = layouts_[index];
+    std::string table = "__pq_layout" + std::to_string(index);
+    std::string dir = staging_ + "/layout" + std::to_string(index);
+    PQ_RETURN_IF_ERROR(conn_->Execute("SET preserve_insertion_order = true"));
+    {
+      ProgressPoller poll(*conn_, options_, "sorting");
+      PQ_RETURN_IF_ERROR(conn_->Execute(PartitionTableSql(ds_, layout.tmpl, rows_relation_, table))
+                             .WithContext("export " + ds_.name + ": sorting rows by partition"));
+    }
+    PQ_ASSIGN_OR_RETURN(duck::QueryResult parts, conn_->Query(PartitionListSql(layout.tmpl, table)));
+    std::vector<std::string> statements;
+    std::vector<PartitionValues> values;
+    std::vector<std::string> targets;
+    for (size_t r = 0; r < parts.row_count(); ++r) {
+      int64_t pid = parts.GetInt64(r, 0);
+      PQ_ASSIGN_OR_RETURN(PartitionValues v, ValuesFromList(layout.tmpl, parts, r));
+      std::string target = dir + "/p" + std::to_string(pid) + (ds_.max_file_size > 0 ? "" : ".parquet.tmp");
+      statements.push_back(PartitionCopySql(ds_, table, pid, target));
+      values.push_back(std::move(v));
+      targets.push_back(target);
+    }
+    std::filesystem::create_directories(dir);
+    std::string step = layout.split.empty() ? "writing" : "writing split " + layout.split;
+    size_t total = statements.size();
+    auto results = duck::RunConcurrently(*db_, statements, std::max(1, options_.threads > 0 ? options_.threads : static_cast<int>(std::thread::hardware_concurrency())),
+                                         [&](size_t done) {
+                                           if (options_.progress && done % 256 == 0) options_.progress(step, 100.0 * done / total);
+                                         });
+    if (!results.ok()) return results.status().WithContext("export " + ds_.name + ": writing Parquet");
+    for (size_t i = 0; i < results->size(); ++i) {
+      std::vector<StagedFile> files;
+      const duck::QueryResult& stats = (*results)[i];
+      for (size_t r = 0; r < stats.row_count(); ++r) {
+        files.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}});
+      }
+      SortByFileNumber(&files);
+      for (auto& f : files) PQ_RETURN_IF_ERROR(AddStaged(index, values[i], std::move(f), /*rotated=*/true));
+    }
+    if (index == 0) {
+      PQ_ASSIGN_OR_RETURN(duck::QueryResult out,
+                          conn_->Query("SELECT count(*) FROM " + rows_relation_ + " WHERE __pq_state = 'out'"));
+      report_.rows_outside_dates += out.GetInt64(0, 0);
+    }
+    return conn_->Execute("DROP TABLE " + table);
+  }
+
+  // Partition values from a PartitionListSql row: pid, rows, date?, hour?, columns...
+  static Result<PartitionValues> ValuesFromList(const PathTemplate& layout, const duck::QueryResult& parts, size_t r) {
+    PartitionValues v;
+    size_t col = 2;
+    if (layout.HasDateTokens()) {
+      PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(parts.GetOr(r, col++, "")));
+      v.date = d;
+    }
+    if (layout.HasHourToken()) v.hour = static_cast<int>(parts.GetInt64(r, col++));
+    for (const auto& name : layout.ColumnNames()) v.columns[name] = parts.Get(r, col++);
+    return v;
+  }
+
+  // data_2 before data_10: order by the number DuckDB put in the name.
+  static void SortByFileNumber(std::vector<StagedFile>* files) {
+    std::sort(files->begin(), files->end(), [](const StagedFile& a, const StagedFile& b) {
+      return a.local_path.size() != b.local_path.size() ? a.local_path.size() < b.local_path.size()
+                                                         : a.local_path < b.local_path;
+    });
+  }
+
   Status WriteLayout(size_t index) {
     const Layout& layout = layouts_[index];
+    if (PerPartition(layout)) return WriteLayoutPerPartition(index);
     CopyTarget target;
     target.relation = rows_relation_;
     target.staging_dir = staging_ + "/layout" + std::to_string(index);
@@ -222,18 +312,17 @@ class ExportRun {
     auto stats = conn_->Query(sql);
     if (!stats.ok()) return stats.status().WithContext(materialized_ ? "export " + ds_.name + ": writing Parquet" : InputContext());
     int fn = stats->ColumnIndex("filename"), cnt = stats->ColumnIndex("count"), sz = stats->ColumnIndex("file_size_bytes");
-    std::map<std::string, size_t> by_path;
     for (size_t r = 0; r < stats->row_count(); ++r) {
       PQ_ASSIGN_OR_RETURN(StagedFile f, ParseStagedFile(target.staging_dir, stats->GetOr(r, fn, ""),
                                                         stats->GetInt64(r, cnt), stats->GetInt64(r, sz)));
-      PQ_RETURN_IF_ERROR(Route(index, std::move(f), &by_path));
+      PQ_RETURN_IF_ERROR(Route(index, std::move(f)));
     }
     return Status::OK();
   }
 
   // Sends a staged file to its partition, or to the rejected / outside-dates tallies.
-  Status Route(size_t index, StagedFile f, std::map<std::string, size_t>* by_path) {
-    const std::string state = f.keys[kStateKey].value_or("");
+  Status Route(size_t index, StagedFile f) {
+    const std::string state = f.keys[kStateKey].value_or("");  // ok, bad or out
     bool main = index == 0;
     if (state == "bad") {
       if (main) bad_files_.push_back(f);
@@ -250,9 +339,13 @@ class ExportRun {
     }
     if (auto it = f.keys.find(kHourKey); it != f.keys.end() && it->second) v.hour = std::stoi(*it->second);
     for (const auto& col : layouts_[index].tmpl.ColumnNames()) v.columns[col] = f.keys[ColumnKey(col)];
+    return AddStaged(index, v, std::move(f), /*rotated=*/false);
+  }
+
+  Status AddStaged(size_t index, const PartitionValues& v, StagedFile f, bool rotated) {
     PQ_ASSIGN_OR_RETURN(std::string path, layouts_[index].tmpl.Format(v));
-    auto [it, inserted] = by_path->emplace(path, partitions_.size());
-    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0});
+    auto [it, inserted] = partition_index_.emplace(std::make_pair(index, path), partitions_.size());
+    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0, rotated});
     Partition& p = partitions_[it->second];
     p.rows += f.rows;
     p.bytes += f.bytes;
@@ -330,6 +423,7 @@ class ExportRun {
     if (ds_.max_file_size <= 0) return Status::OK();
     int n = 0;
     for (auto& p : partitions_) {
+      if (p.rotated) continue;
       std::vector<StagedFile> out;
       for (auto& f : p.staged) {
         if (f.bytes <= ds_.max_file_size) {
@@ -345,11 +439,7 @@ class ExportRun {
         for (size_t r = 0; r < stats.row_count(); ++r) {
           parts.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}});
         }
-        // data_2 before data_10: order by the number DuckDB put in the name.
-        std::sort(parts.begin(), parts.end(), [](const StagedFile& a, const StagedFile& b) {
-          return a.local_path.size() != b.local_path.size() ? a.local_path.size() < b.local_path.size()
-                                                             : a.local_path < b.local_path;
-        });
+        SortByFileNumber(&parts);
         for (auto& part : parts) out.push_back(std::move(part));
       }
       p.staged = std::move(out);
@@ -460,6 +550,7 @@ class ExportRun {
   bool materialized_ = false;
   std::string rows_relation_;
   std::vector<Partition> partitions_;
+  std::map<std::pair<size_t, std::string>, size_t> partition_index_;  // (layout, path) -> partitions_
   std::vector<StagedFile> bad_files_;
   RunReport report_;
 };

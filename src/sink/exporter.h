@@ -33,6 +33,8 @@ struct ExportOptions {
   std::string memory_limit;             // DuckDB memory limit, e.g. "2GB"; "" = DuckDB default
   // Progress of the current step in percent (0..100), called from a helper thread.
   std::function<void(const std::string& step, double percent)> progress;
+  // Called when a step of the run ends, with its wall time (--verbose).
+  std::function<void(const std::string& step, double seconds)> trace;
 };
 
 Result<RunReport> RunExport(const Config& config, const std::string& dataset, const ExportOptions& options);

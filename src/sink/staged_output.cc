@@ -22,6 +22,8 @@ std::string PercentDecode(const std::string& s) {
 
 }  // namespace
 
+bool IsPrefixedKey(const std::string& key) { return key.rfind("__pq_c_", 0) == 0 || key == "__pq_f"; }
+
 std::string PrefixedKeySql(const std::string& value_sql) {
   return "COALESCE('v' || CAST(" + value_sql + " AS VARCHAR), 'n')";
 }
@@ -45,6 +47,10 @@ Result<StagedFile> ParseStagedFile(const std::string& staging_dir, const std::st
     if (eq == std::string::npos) return Status::Internal("unexpected staged folder '" + seg + "' in " + filename);
     std::string key = PercentDecode(seg.substr(0, eq));
     std::string value = PercentDecode(seg.substr(eq + 1));
+    if (!IsPrefixedKey(key)) {
+      f.keys[key] = value == "NULL" ? std::nullopt : std::optional<std::string>(value);
+      continue;
+    }
     if (value.empty() || (value[0] != 'v' && value[0] != 'n')) {
       return Status::Internal("unexpected staged key value '" + value + "' in " + filename);
     }

@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 
 using Keys = std::map<std::string, std::optional<std::string>>;
 
-TEST(ParseStagedFileTest, DecodesPrefixedKeys) {
-  const std::string file = "dir/__pq_s=vok/__pq_d=v2025-10-28/__pq_c_project_slug=va%2Fb%25c/data_0.parquet.tmp";
+TEST(ParseStagedFileTest, DecodesTypedAndPrefixedKeys) {
+  const std::string file = "dir/__pq_s=ok/__pq_d=2025-10-28/__pq_c_project_slug=va%2Fb%25c/data_0.parquet.tmp";
   auto f = ParseStagedFile("dir", file, 12, 3456);
   ASSERT_TRUE(f.ok()) << f.status().message();
   EXPECT_EQ(f->local_path, file);
@@ -30,17 +30,17 @@ TEST(ParseStagedFileTest, DecodesPrefixedKeys) {
 
 TEST(ParseStagedFileTest, StagingDirWithTrailingSlashAndAbsolutePaths) {
   const std::string dir = "/root/.pqflow/staging/run-1/layout0";
-  auto f = ParseStagedFile(dir + "/", dir + "/__pq_s=vok/data_0.parquet.tmp", 1, 2);
+  auto f = ParseStagedFile(dir + "/", dir + "/__pq_s=ok/data_0.parquet.tmp", 1, 2);
   ASSERT_TRUE(f.ok()) << f.status().message();
   EXPECT_EQ(f->keys, (Keys{{"__pq_s", "ok"}}));
 
-  auto g = ParseStagedFile(dir, dir + "/__pq_s=vout/__pq_h=v7/data_3.parquet.tmp", 0, 0);
+  auto g = ParseStagedFile(dir, dir + "/__pq_s=out/__pq_h=NULL/__pq_d=NULL/data_3.parquet.tmp", 0, 0);
   ASSERT_TRUE(g.ok()) << g.status().message();
-  EXPECT_EQ(g->keys, (Keys{{"__pq_s", "out"}, {"__pq_h", "7"}}));
+  EXPECT_EQ(g->keys, (Keys{{"__pq_s", "out"}, {"__pq_h", std::nullopt}, {"__pq_d", std::nullopt}}));
 }
 
 TEST(ParseStagedFileTest, NullAndEmptyAndLiteralNull) {
-  auto f = ParseStagedFile("d", "d/__pq_s=vok/__pq_c_a=n/__pq_c_b=v/__pq_c_c=vNULL/__pq_c_d=vn/f.parquet.tmp", 1, 1);
+  auto f = ParseStagedFile("d", "d/__pq_s=ok/__pq_c_a=n/__pq_c_b=v/__pq_c_c=vNULL/__pq_c_d=vn/f.parquet.tmp", 1, 1);
   ASSERT_TRUE(f.ok()) << f.status().message();
   EXPECT_EQ(f->keys, (Keys{{"__pq_s", "ok"}, {"__pq_c_a", std::nullopt}, {"__pq_c_b", ""}, {"__pq_c_c", "NULL"},
                            {"__pq_c_d", "n"}}));
@@ -59,10 +59,10 @@ TEST(ParseStagedFileTest, EncodedKeyNamesAndValues) {
 }
 
 TEST(ParseStagedFileTest, MalformedSegmentsAreErrors) {
-  for (const char* file : {"d/noequals/f.parquet.tmp",         // not key=value
-                           "d/__pq_s=ok/f.parquet.tmp",         // value without the v/n prefix
-                           "d/__pq_s=/f.parquet.tmp",           // empty value
-                           "d/__pq_s=vok/__pq_d=x2025/f.parquet.tmp"}) {
+  for (const char* file : {"d/noequals/f.parquet.tmp",            // not key=value
+                           "d/__pq_c_x=ok/f.parquet.tmp",          // column value without the v/n prefix
+                           "d/__pq_f=/f.parquet.tmp",              // empty prefixed value
+                           "d/__pq_s=ok/__pq_c_d=x2025/f.parquet.tmp"}) {
     SCOPED_TRACE(file);
     auto f = ParseStagedFile("d", file, 1, 1);
     ASSERT_FALSE(f.ok());
