@@ -126,6 +126,8 @@ time_wall() {
       n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
 }
 time_rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
+# Busy CPU seconds of the whole machine so far (all cores; /proc/stat counts in 1/100 s).
+machine_busy_s() { awk '/^cpu / { print ($2 + $3 + $4 + $7 + $8 + $9) / 100; exit }' /proc/stat; }
 time_cpu() { awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$1"; }  # user+sys s
 
 # Field of pqflow-bench-duckdb's --json report (numbers and booleans; error as JSON text).
@@ -161,11 +163,13 @@ kib_of() {  # "8GiB" -> KiB
 }
 
 # run_measured LOG_PREFIX GUARD(0|1) -- cmd...: runs cmd under /usr/bin/time -v; with GUARD=1 also
-# under ulimit -v, a timeout and an external RSS watchdog. Sets RC, WALL, RSS_KB, CPU_S, GUARD_NOTE.
+# under ulimit -v, a timeout and an external RSS watchdog. Sets RC, WALL, RSS_KB, CPU_S, GUARD_NOTE
+# and OTHER_CPU_S: CPU seconds the rest of the machine used meanwhile (noise: other processes).
 run_measured() {
   local prefix=$1 guard=$2; shift 3
-  local timefile="$prefix.time"
+  local timefile="$prefix.time" busy0
   GUARD_NOTE=""
+  busy0=$(machine_busy_s)
   if [ "$guard" = 1 ]; then
     local limit_kb; limit_kb=$(kib_of "$MANY_RSS_LIMIT")
     (
@@ -196,6 +200,7 @@ run_measured() {
   WALL=$(time_wall "$timefile" 2>/dev/null || true); WALL=${WALL:-0}
   RSS_KB=$(time_rss "$timefile" 2>/dev/null || true); RSS_KB=${RSS_KB:-0}
   CPU_S=$(time_cpu "$timefile" 2>/dev/null || true); CPU_S=${CPU_S:-0}
+  OTHER_CPU_S=$(awk -v a="$busy0" -v b="$(machine_busy_s)" -v c="$CPU_S" 'BEGIN { o = b - a - c; printf "%.2f", o < 0 ? 0 : o }')
   if [ "$guard" = 1 ] && [ "$RSS_KB" = 0 ]; then  # time itself was killed: use our own numbers
     WALL=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     RSS_KB=$peak
@@ -203,16 +208,16 @@ run_measured() {
 }
 
 # record NAME ENGINE ROWS CSV_BYTES RUNS WALL_MEDIAN WALL_MIN QUERY_S OUT_BYTES FILES RSS_KB STATUS NOTE DU_BYTES
-#        CPU_S_MEDIAN (user + system seconds: if it stays put while wall time grows, something
-#        else was using the cores)
+#        CPU_S_MEDIAN OTHER_CPU_S_MEDIAN (user + system seconds of the run, and of everything
+#        else on the machine meanwhile: more than a few tenths means the wall time is suspect)
 record() {
   local rows=$3 csv=$4 wall=$6 out=$9
   local rps=0 ratio
   [ "${12}" = ok ] && rps=$(awk -v r="$rows" -v w="$wall" 'BEGIN { if (w > 0) printf "%.0f", r / w; else print 0 }')
   ratio=$(awk -v o="$out" -v c="$csv" 'BEGIN { if (c > 0) printf "%.4f", o / c; else print 0 }')
   # No field may be empty: read splits on tabs and would merge two of them ("-" = no note).
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$1" "$2" "$rows" "$csv" "$5" "$wall" "$7" "$8" "$rps" "$out" "${10}" "$ratio" "${11}" "${12}" "${13:--}" "${14:-0}" "${15:-0}" >> "$TSV"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$2" "$rows" "$csv" "$5" "$wall" "$7" "$8" "$rps" "$out" "${10}" "$ratio" "${11}" "${12}" "${13:--}" "${14:-0}" "${15:-0}" "${16:-0}" >> "$TSV"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ duck_case() {
   local sql
   sql="COPY (SELECT * FROM $(read_csv_sql "$csv")) TO '$target' ($opts)"
   local runs=$REPEAT; [ "$guard" = 1 ] && runs=1
-  local walls=() queries=() cpus=() rss_max=0 status=ok note="" i
+  local walls=() queries=() cpus=() others=() rss_max=0 status=ok note="" i
   local csv_bytes; csv_bytes=$(stat -c %s "$csv")
   echo "$name: $sql" >&2
   for ((i = 1; i <= runs; i++)); do
@@ -259,7 +264,7 @@ duck_case() {
     [ "$guard" = 1 ] && guard_args=(--rss-limit "$MANY_RSS_LIMIT" --timeout "$MANY_TIMEOUT")
     run_measured "$prefix" "$guard" -- "$DUCK" --quiet --threads "$THREADS" --set "temp_directory=$TMPDIR_DUCK" \
       "${guard_args[@]}" "$@" --json "$prefix.json" "$sql"
-    walls+=("$WALL"); cpus+=("$CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
+    walls+=("$WALL"); cpus+=("$CPU_S"); others+=("$OTHER_CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
     local q; q=$(duck_field "$prefix.json" total_seconds 2>/dev/null || true); queries+=("${q:-0}")
     if [ "$RC" -ne 0 ]; then
       status=failed
@@ -269,7 +274,7 @@ duck_case() {
       echo "  run $i: FAILED after ${WALL}s, peak RSS $((RSS_KB / 1024)) MiB: ${note:0:200}" >&2
       break
     fi
-    echo "  run $i: ${WALL}s, query ${q}s, peak RSS $((RSS_KB / 1024)) MiB" >&2
+    echo "  run $i: ${WALL}s, query ${q}s, cpu ${CPU_S}s, peak RSS $((RSS_KB / 1024)) MiB, other processes ${OTHER_CPU_S} cpu-s" >&2
   done
   local wall_med wall_min q_med out_bytes files
   wall_med=$(printf '%s\n' "${walls[@]}" | median)
@@ -277,7 +282,8 @@ duck_case() {
   q_med=$(printf '%s\n' "${queries[@]}" | median)
   out_bytes=$(parquet_bytes "$target"); files=$(files_of "$target")
   record "$name" duckdb "$rows" "$csv_bytes" "${#walls[@]}" "$wall_med" "$wall_min" "$q_med" "$out_bytes" "$files" \
-    "$rss_max" "$status" "$note" "$(du_bytes "$target")" "$(printf '%s\n' "${cpus[@]}" | median)"
+    "$rss_max" "$status" "$note" "$(du_bytes "$target")" "$(printf '%s\n' "${cpus[@]}" | median)" \
+    "$(printf '%s\n' "${others[@]}" | median)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -312,14 +318,14 @@ pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD [CONFIG]]
     return 0
   fi
   local root="$OUT/pqflow-data" runs=$REPEAT; [ "$guard" = 1 ] && runs=1
-  local walls=() cpus=() rss_max=0 status=ok note="" i
+  local walls=() cpus=() others=() rss_max=0 status=ok note="" i
   echo "$name: $PQFLOW --config $config --root $root export $dataset --input $csv --overwrite --json" >&2
   for ((i = 1; i <= runs; i++)); do
     rm -rf "$root"
     local prefix="$OUT/logs/$name.$i"
     run_measured "$prefix" "$guard" -- "$PQFLOW" --config "$config" --root "$root" \
       export "$dataset" --input "$csv" --overwrite --json --threads "$THREADS"
-    walls+=("$WALL"); cpus+=("$CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
+    walls+=("$WALL"); cpus+=("$CPU_S"); others+=("$OTHER_CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
     if [ "$RC" -ne 0 ]; then
       status=failed
       note=$(grep -m1 -i 'error' "$prefix.err" || tail -n 1 "$prefix.err")
@@ -328,14 +334,14 @@ pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD [CONFIG]]
       echo "  run $i: pqflow FAILED (${note:0:200}); not counted as a measurement" >&2
       break
     fi
-    echo "  run $i: ${WALL}s, peak RSS $((RSS_KB / 1024)) MiB" >&2
+    echo "  run $i: ${WALL}s, cpu ${CPU_S}s, peak RSS $((RSS_KB / 1024)) MiB, other processes ${OTHER_CPU_S} cpu-s" >&2
   done
   local wall_med wall_min
   wall_med=$(printf '%s\n' "${walls[@]}" | median)
   wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
   record "$name" pqflow "$rows" "$csv_bytes" "${#walls[@]}" "$wall_med" "$wall_min" 0 \
     "$(parquet_bytes "$root")" "$(files_of "$root")" "$rss_max" "$status" "$note" "$(du_bytes "$root")" \
-    "$(printf '%s\n' "${cpus[@]}" | median)"
+    "$(printf '%s\n' "${cpus[@]}" | median)" "$(printf '%s\n' "${others[@]}" | median)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -392,14 +398,15 @@ order_check() {  # Does ORDER BY survive PARTITION_BY? Count rows out of order i
 # Report
 
 print_table() {
-  echo "| case | engine | rows | wall s (median of runs) | rows/s | output bytes | files | output/CSV | peak RSS MiB | status |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| case | engine | rows | wall s (median of runs) | CPU s (other processes) | rows/s | output bytes | files | output/CSV | peak RSS MiB | status |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   awk -F'\t' '{
-      if ($14 == "skipped") { printf "| %s | %s | %s | not yet measured | | | | | | skipped: %s |\n", $1, $2, $3, $15; next }
+      if ($14 == "skipped") { printf "| %s | %s | %s | not yet measured | | | | | | | skipped: %s |\n", $1, $2, $3, $15; next }
       ok = ($14 == "ok")
       note = ok ? "ok" : $14 " after " $6 " s: " substr($15, 1, 110)
       rps = ok ? $9 : "-"
-      printf "| %s | %s | %s | %.2f (%s) | %s | %s | %s | %.3f | %.0f | %s |\n", $1, $2, $3, $6, $5, rps, $10, $11, $12, $13/1024, note
+      printf "| %s | %s | %s | %.2f (%s) | %.2f (%.2f) | %s | %s | %s | %.3f | %.0f | %s |\n",
+        $1, $2, $3, $6, $5, $17, $18, rps, $10, $11, $12, $13/1024, note
     }' "$TSV"
 }
 
@@ -416,12 +423,12 @@ write_json() {
     echo "  \"settings\": {\"threads\": $THREADS, \"repeat\": $REPEAT, \"seed\": $SEED, \"days\": $DAYS, \"projects\": $PROJECTS,"
     echo "    \"many_timeout_s\": $MANY_TIMEOUT, \"many_rss_limit\": $(json_str "$MANY_RSS_LIMIT"), \"many_vmem_limit_kib\": $MANY_VMEM_LIMIT_KB},"
     echo "  \"cases\": ["
-    while IFS=$'\t' read -r name engine rows csv runs wall wmin q rps out files ratio rss status note du cpu; do
+    while IFS=$'\t' read -r name engine rows csv runs wall wmin q rps out files ratio rss status note du cpu other; do
       [ $first = 1 ] || echo ","
       first=0
       [ "$note" = - ] && note=""
-      printf '    {"name": "%s", "engine": "%s", "rows": %s, "input_bytes": %s, "runs": %s, "wall_seconds_median": %s, "wall_seconds_min": %s, "cpu_seconds_median": %s, "duckdb_query_seconds_median": %s, "rows_per_second": %s, "output_bytes": %s, "du_bytes": %s, "output_files": %s, "output_to_input_ratio": %s, "peak_rss_kib": %s, "status": "%s", "note": %s}' \
-        "$name" "$engine" "$rows" "$csv" "$runs" "$wall" "$wmin" "$cpu" "$q" "$rps" "$out" "$du" "$files" "$ratio" "$rss" "$status" "$(json_str "$note")"
+      printf '    {"name": "%s", "engine": "%s", "rows": %s, "input_bytes": %s, "runs": %s, "wall_seconds_median": %s, "wall_seconds_min": %s, "cpu_seconds_median": %s, "other_processes_cpu_seconds_median": %s, "duckdb_query_seconds_median": %s, "rows_per_second": %s, "output_bytes": %s, "du_bytes": %s, "output_files": %s, "output_to_input_ratio": %s, "peak_rss_kib": %s, "status": "%s", "note": %s}' \
+        "$name" "$engine" "$rows" "$csv" "$runs" "$wall" "$wmin" "$cpu" "$other" "$q" "$rps" "$out" "$du" "$files" "$ratio" "$rss" "$status" "$(json_str "$note")"
     done < "$TSV"
     echo ""
     echo "  ],"

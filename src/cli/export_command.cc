@@ -85,7 +85,7 @@ int Run(const GlobalOptions& global, const ExportFlags& f) {
                                             : sink::OnError::kQuarantine;
   options.splits = f.splits;
   options.threads = f.threads;
-  options.memory_limit = f.memory_limit;
+  if (!f.memory_limit.empty()) options.memory_limit = f.memory_limit;
   auto bar = std::make_shared<ProgressBar>();
   if (StderrIsTerminal() && !f.quiet && !f.json) {
     options.progress = [bar](const std::string& step, double p) { bar->Update(step, p); };
@@ -138,7 +138,7 @@ void AddExportCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
   cmd->add_flag("--quiet,-q", flags->quiet, "No progress bar on stderr");
   cmd->add_flag("--verbose,-v", flags->verbose, "Print the wall time of each step on stderr");
   cmd->add_option("--threads", flags->threads, "DuckDB worker threads (default: all cores)");
-  cmd->add_option("--memory-limit", flags->memory_limit, "DuckDB memory limit, e.g. 2GB (default: 80% of RAM)");
+  cmd->add_option("--memory-limit", flags->memory_limit, "Memory limit, e.g. 4GB; DuckDB spills to disk beyond it (default: 2GB)");
   cmd->callback([flags, &global, exit_code] { *exit_code = Run(global, *flags); });
 }
 

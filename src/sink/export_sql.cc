@@ -81,20 +81,30 @@ std::string RowsSql(const DatasetConfig& ds, const std::string& source_sql, cons
          source_sql + "))";
 }
 
-std::string PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout, const std::string& rows_table,
-                              const std::string& table) {
-  std::string cols, keys, order;
-  for (const auto& c : ds.columns) cols += QuoteIdentifier(c.name) + ", ";
+std::vector<std::string> PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout,
+                                           const std::string& rows_table, const std::string& table) {
+  std::string cols, keys, key_names, join;
+  for (const auto& c : ds.columns) cols += "r." + QuoteIdentifier(c.name) + ", ";
   for (const auto& [expr, name] : LayoutKeys(ds, layout)) {
-    keys += ", " + expr + " AS " + QuoteIdentifier(name);
-    order += (order.empty() ? "" : ", ") + expr;
+    keys += (keys.empty() ? "" : ", ") + expr + " AS " + QuoteIdentifier(name);
+    key_names += ", p." + QuoteIdentifier(name);
+    join += (join.empty() ? "" : " AND ") + std::string("p.") + QuoteIdentifier(name) + " IS NOT DISTINCT FROM r." +
+            QuoteIdentifier(name);
   }
-  if (order.empty()) order = "1";
+  if (keys.empty()) {
+    keys = "1 AS __pq_one";
+    join = "true";
+  }
   std::string sort = "__pq_pid";
   for (const auto& c : ds.sort_by) sort += ", " + QuoteIdentifier(c);
-  // A regular table (not TEMP): the per-partition COPYs run on other connections.
-  return "CREATE TABLE " + table + " AS SELECT " + cols + "dense_rank() OVER (ORDER BY " + order + ") AS __pq_pid" + keys +
-         " FROM " + rows_table + " WHERE __pq_state = 'ok' ORDER BY " + sort;
+  // Regular tables (not TEMP): the per-partition COPYs run on other connections. The
+  // partitions come from a hash aggregate and a join rather than dense_rank(), which
+  // would sort every row once more.
+  std::string parts = table + "_parts";
+  return {"CREATE TABLE " + parts + " AS SELECT *, row_number() OVER () AS __pq_pid FROM (SELECT DISTINCT " + keys +
+              " FROM " + rows_table + " WHERE __pq_state = 'ok')",
+          "CREATE TABLE " + table + " AS SELECT " + cols + "p.__pq_pid" + key_names + " FROM (SELECT *, " + keys +
+              " FROM " + rows_table + " WHERE __pq_state = 'ok') r JOIN " + parts + " p ON " + join + " ORDER BY " + sort};
 }
 
 std::string PartitionListSql(const PathTemplate& layout, const std::string& table) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/dataset_config.h"
 #include "core/path_template.h"
@@ -39,8 +40,9 @@ std::string ColumnKey(const std::string& column);  // "__pq_c_<column>"
 // The per-partition writer (layouts with {column} tokens, or a sort order): a table with
 // the layout's ok rows, numbered by partition (__pq_pid) and sorted by partition and
 // sort_by; then one COPY per partition.
-std::string PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout, const std::string& rows_table,
-                              const std::string& table);
+// Two statements: the partitions (distinct keys, numbered), then the rows joined to them.
+std::vector<std::string> PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout,
+                                           const std::string& rows_table, const std::string& table);
 // One row per partition: __pq_pid, rows, then the key values as text (date, hour, columns).
 std::string PartitionListSql(const PathTemplate& layout, const std::string& table);
 // A COPY of one partition; `target` is a file, or a directory when the dataset rotates.

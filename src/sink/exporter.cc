@@ -235,11 +235,11 @@ class ExportRun {
     const Layout& layout = layouts_[index];
     std::string table = "__pq_layout" + std::to_string(index);
     std::string dir = staging_ + "/layout" + std::to_string(index);
-    PQ_RETURN_IF_ERROR(conn_->Execute("SET preserve_insertion_order = true"));
     {
       ProgressPoller poll(*conn_, options_, "sorting");
-      PQ_RETURN_IF_ERROR(conn_->Execute(PartitionTableSql(ds_, layout.tmpl, rows_relation_, table))
-                             .WithContext("export " + ds_.name + ": sorting rows by partition"));
+      for (const auto& sql : PartitionTableSql(ds_, layout.tmpl, rows_relation_, table)) {
+        PQ_RETURN_IF_ERROR(conn_->Execute(sql).WithContext("export " + ds_.name + ": sorting rows by partition"));
+      }
     }
     PQ_ASSIGN_OR_RETURN(duck::QueryResult parts, conn_->Query(PartitionListSql(layout.tmpl, table)));
     std::vector<std::string> statements;
@@ -275,7 +275,8 @@ class ExportRun {
                           conn_->Query("SELECT count(*) FROM " + rows_relation_ + " WHERE __pq_state = 'out'"));
       report_.rows_outside_dates += out.GetInt64(0, 0);
     }
-    return conn_->Execute("DROP TABLE " + table);
+    PQ_RETURN_IF_ERROR(conn_->Execute("DROP TABLE " + table));
+    return conn_->Execute("DROP TABLE " + table + "_parts");
   }
 
   // Partition values from a PartitionListSql row: pid, rows, date?, hour?, columns...

@@ -30,7 +30,9 @@ struct ExportOptions {
   OnError on_error = OnError::kQuarantine;
   std::vector<std::string> splits;      // split names to write besides the enabled ones
   int threads = 0;                      // DuckDB threads; 0 = all cores
-  std::string memory_limit;             // DuckDB memory limit, e.g. "2GB"; "" = DuckDB default
+  // DuckDB's memory limit; beyond it DuckDB spills to the staging directory. Peak RSS is
+  // about this plus ~200 MB (docs/benchmarks.md).
+  std::string memory_limit = "2GB";
   // Progress of the current step in percent (0..100), called from a helper thread.
   std::function<void(const std::string& step, double percent)> progress;
   // Called when a step of the run ends, with its wall time (--verbose).

@@ -374,6 +374,42 @@ TEST_F(ExportTest, MonthlyLayoutWritesOneFilePerMonth) {
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data("monthly/year=2026/month=01/pv.parquet") + "'"), "300");
 }
 
+TEST_F(ExportTest, SortByOrdersRowsInsideEveryFile) {
+  WriteFile(dir_ / "pqflow.toml", PageviewsConfig("zstd", "sort_by = [\"project_slug\", \"view_count\"]\n"));
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(5000));
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--split-by", "project", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // In file order, (project_slug, view_count) never decreases, in the main files and the splits.
+  for (const char* glob : {"analytics/pageviews/2*/*/*/*.parquet", "analytics/pageviews/project/*/*/*/*/*.parquet"}) {
+    SCOPED_TRACE(glob);
+    EXPECT_EQ(DuckScalar("SELECT count(*) FROM (SELECT project_slug, view_count, lag(project_slug) OVER w AS ps, "
+                         "lag(view_count) OVER w AS pv FROM read_parquet('" + Data(glob) + "', filename = true, "
+                         "file_row_number = true) WINDOW w AS (PARTITION BY filename ORDER BY file_row_number)) "
+                         "WHERE ps IS NOT NULL AND (ps, pv) > (project_slug, view_count)"),
+              "0");
+    EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data(glob) + "')"), "5000");
+  }
+}
+
+TEST_F(ExportTest, MaxFileSizeRotatesLargePartitionsOnBothWritePaths) {
+  WriteFile(dir_ / "pqflow.toml", PageviewsConfig("uncompressed", "max_file_size = \"200KB\"\nrow_group_size = 2048\n"));
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(60000, 1, 1));  // one day, ~1 MB of Parquet
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--split-by", "project", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> main = ListFiles(Data("analytics/pageviews/2026"), ".parquet");
+  ASSERT_GT(main.size(), 2u);
+  EXPECT_EQ(main[0], "01/13/pageviews_2026-01-13-0001.parquet");
+  EXPECT_EQ(main[1], "01/13/pageviews_2026-01-13-0002.parquet");
+  std::vector<std::string> split = ListFiles(Data("analytics/pageviews/project/proj-1"), ".parquet");
+  ASSERT_GT(split.size(), 1u);
+  EXPECT_EQ(split[0], "2026/01/13/pageviews_2026-01-13-0001.parquet");
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("analytics/pageviews/2026/*/*/*.parquet") + "')"), "60000");
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("analytics/pageviews/project/*/*/*/*/*.parquet") + "')"),
+            "60000");
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+}
+
 TEST_F(ExportTest, ValidateDetectsATamperedFile) {
   WriteFile(dir_ / "in/all.csv", PageviewsCsv(200));
   ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
