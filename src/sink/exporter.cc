@@ -153,30 +153,33 @@ class ExportRun {
   }
 
   // Seed 001's idempotency: an input whose date's partitions are all complete is not read
-  // again. Only possible when the date is known from the file name and no layout splits
-  // by column (column values are only known after reading).
+  // again. Only possible when the date is known from the file name, every layout has one
+  // file per day, and none splits by column (column values are only known after reading).
   Status SkipExportedInputs() {
     if (options_.overwrite || !options_.selection.explicit_inputs.empty()) return Status::OK();
     for (const auto& l : layouts_) {
-      if (!l.tmpl.ColumnNames().empty() || !l.tmpl.HasDateTokens() || l.tmpl.HasHourToken()) return Status::OK();
+      if (!l.tmpl.ColumnNames().empty() || l.tmpl.Granularity() != PathTemplate::DateGranularity::kDay ||
+          l.tmpl.HasHourToken()) {
+        return Status::OK();
+      }
     }
     std::vector<source::InputFile> keep;
     for (auto& in : inputs_) {
+      std::optional<SkippedPartition> main;
       bool done = in.date.has_value();
-      std::string first_path;
       for (const auto& l : layouts_) {
         if (!done) break;
         PartitionValues v;
         v.date = in.date;
         PQ_ASSIGN_OR_RETURN(std::string path, l.tmpl.Format(v));
-        if (first_path.empty()) first_path = path;
         Manifest m;
         done = PartitionIsComplete(*storage_, ManifestPathFor(path), &m);
-        if (done && l.split.empty()) report_.skipped.push_back({path, m.rows, "already exists, skipping"});
+        if (done && l.split.empty()) main = SkippedPartition{path, m.rows, "already exists, skipping"};
       }
-      if (done) {
-        report_.rows_read += report_.skipped.back().rows;
-        report_.rows_skipped += report_.skipped.back().rows;
+      if (done && main) {
+        report_.rows_read += main->rows;
+        report_.rows_skipped += main->rows;
+        report_.skipped.push_back(std::move(*main));
       } else {
         keep.push_back(std::move(in));
       }
