@@ -10,6 +10,9 @@
 # Environment (defaults in brackets):
 #   SIZES [1e6 1e7]         input sizes (rows) for the per-date cases ("" = none)
 #   REPEAT [3]              runs per case; the table shows the median wall time
+#   DISTURB_CPU_S [0.5]     a run during which other processes used more than this many CPU
+#                           seconds (+5% of the run's wall time) is discarded and repeated, up to
+#                           2 x REPEAT attempts in all (it would measure the other processes)
 #   THREADS [nproc]         DuckDB threads, for both engines
 #   BUILD_DIR [build]       where pqflow and the bench tools are built
 #   PQFLOW [BUILD_DIR/src/cli/pqflow]
@@ -40,6 +43,7 @@ THREADS="${THREADS:-$(nproc)}"
 MANY_TIMEOUT="${MANY_TIMEOUT:-300}"
 MANY_RSS_LIMIT="${MANY_RSS_LIMIT:-8GiB}"
 MANY_VMEM_LIMIT_KB="${MANY_VMEM_LIMIT_KB:-50331648}"
+DISTURB_CPU_S="${DISTURB_CPU_S:-0.5}"
 SEED=20260115
 DAYS=90
 PROJECTS=2000
@@ -207,6 +211,11 @@ run_measured() {
   fi
 }
 
+# disturbed: true if the last run_measured shared the machine with busy processes.
+disturbed() {
+  awk -v o="$OTHER_CPU_S" -v w="$WALL" -v t="$DISTURB_CPU_S" 'BEGIN { exit !(o > t + 0.05 * w) }'
+}
+
 # record NAME ENGINE ROWS CSV_BYTES RUNS WALL_MEDIAN WALL_MIN QUERY_S OUT_BYTES FILES RSS_KB STATUS NOTE DU_BYTES
 #        CPU_S_MEDIAN OTHER_CPU_S_MEDIAN (user + system seconds of the run, and of everything
 #        else on the machine meanwhile: more than a few tenths means the wall time is suspect)
@@ -254,18 +263,25 @@ duck_case() {
   local sql
   sql="COPY (SELECT * FROM $(read_csv_sql "$csv")) TO '$target' ($opts)"
   local runs=$REPEAT; [ "$guard" = 1 ] && runs=1
-  local walls=() queries=() cpus=() others=() rss_max=0 status=ok note="" i
+  local walls=() queries=() cpus=() others=() rss_max=0 status=ok note="" i discarded=0
   local csv_bytes; csv_bytes=$(stat -c %s "$csv")
   echo "$name: $sql" >&2
-  for ((i = 1; i <= runs; i++)); do
+  for ((i = 1; ${#walls[@]} < runs && i <= 2 * runs; i++)); do
     rm -rf "$target"
     local prefix="$OUT/logs/$name.$i"
     local guard_args=()
     [ "$guard" = 1 ] && guard_args=(--rss-limit "$MANY_RSS_LIMIT" --timeout "$MANY_TIMEOUT")
     run_measured "$prefix" "$guard" -- "$DUCK" --quiet --threads "$THREADS" --set "temp_directory=$TMPDIR_DUCK" \
       "${guard_args[@]}" "$@" --json "$prefix.json" "$sql"
-    walls+=("$WALL"); cpus+=("$CPU_S"); others+=("$OTHER_CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
-    local q; q=$(duck_field "$prefix.json" total_seconds 2>/dev/null || true); queries+=("${q:-0}")
+    local q; q=$(duck_field "$prefix.json" total_seconds 2>/dev/null || true)
+    if [ "$RC" -eq 0 ] && [ "$guard" = 0 ] && disturbed; then
+      discarded=$((discarded + 1))
+      echo "  run $i: ${WALL}s, discarded: other processes used ${OTHER_CPU_S} cpu-s meanwhile" >&2
+      sleep 5
+      continue
+    fi
+    walls+=("$WALL"); cpus+=("$CPU_S"); others+=("$OTHER_CPU_S"); queries+=("${q:-0}")
+    [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
     if [ "$RC" -ne 0 ]; then
       status=failed
       note=$(duck_error "$prefix.json")
@@ -276,6 +292,12 @@ duck_case() {
     fi
     echo "  run $i: ${WALL}s, query ${q}s, cpu ${CPU_S}s, peak RSS $((RSS_KB / 1024)) MiB, other processes ${OTHER_CPU_S} cpu-s" >&2
   done
+  if [ ${#walls[@]} -eq 0 ]; then
+    status=disturbed; note="all $discarded runs disturbed by other processes"
+    walls=("$WALL"); cpus=("$CPU_S"); others=("$OTHER_CPU_S"); queries=("${q:-0}"); rss_max=$RSS_KB
+  elif [ "$discarded" -gt 0 ] && [ "$status" = ok ]; then
+    note="$discarded disturbed run(s) discarded"
+  fi
   local wall_med wall_min q_med out_bytes files
   wall_med=$(printf '%s\n' "${walls[@]}" | median)
   wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
@@ -318,13 +340,19 @@ pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD [CONFIG]]
     return 0
   fi
   local root="$OUT/pqflow-data" runs=$REPEAT; [ "$guard" = 1 ] && runs=1
-  local walls=() cpus=() others=() rss_max=0 status=ok note="" i
+  local walls=() cpus=() others=() rss_max=0 status=ok note="" i discarded=0
   echo "$name: $PQFLOW --config $config --root $root export $dataset --input $csv --overwrite --json" >&2
-  for ((i = 1; i <= runs; i++)); do
+  for ((i = 1; ${#walls[@]} < runs && i <= 2 * runs; i++)); do
     rm -rf "$root"
     local prefix="$OUT/logs/$name.$i"
     run_measured "$prefix" "$guard" -- "$PQFLOW" --config "$config" --root "$root" \
       export "$dataset" --input "$csv" --overwrite --json --threads "$THREADS"
+    if [ "$RC" -eq 0 ] && [ "$guard" = 0 ] && disturbed; then
+      discarded=$((discarded + 1))
+      echo "  run $i: ${WALL}s, discarded: other processes used ${OTHER_CPU_S} cpu-s meanwhile" >&2
+      sleep 5
+      continue
+    fi
     walls+=("$WALL"); cpus+=("$CPU_S"); others+=("$OTHER_CPU_S"); [ "$RSS_KB" -gt "$rss_max" ] && rss_max=$RSS_KB
     if [ "$RC" -ne 0 ]; then
       status=failed
@@ -336,6 +364,12 @@ pqflow_case() {  # pqflow_case NAME DATASET CSV ROWS [GUARD [CONFIG]]
     fi
     echo "  run $i: ${WALL}s, cpu ${CPU_S}s, peak RSS $((RSS_KB / 1024)) MiB, other processes ${OTHER_CPU_S} cpu-s" >&2
   done
+  if [ ${#walls[@]} -eq 0 ]; then
+    status=disturbed; note="all $discarded runs disturbed by other processes"
+    walls=("$WALL"); cpus=("$CPU_S"); others=("$OTHER_CPU_S"); rss_max=$RSS_KB
+  elif [ "$discarded" -gt 0 ] && [ "$status" = ok ]; then
+    note="$discarded disturbed run(s) discarded"
+  fi
   local wall_med wall_min
   wall_med=$(printf '%s\n' "${walls[@]}" | median)
   wall_min=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)

@@ -219,7 +219,13 @@ Result<std::vector<InputFile>> ResolveInputs(const DatasetConfig& dataset, const
 Result<std::string> BuildSourceSql(const DatasetConfig& dataset, const std::vector<InputFile>& inputs) {
   if (inputs.empty()) return Status::InvalidArgument("no inputs");
   switch (dataset.source.format) {
-    case SourceFormat::kCsv: return CsvSql(dataset, inputs);
+    case SourceFormat::kCsv:
+      for (const auto& in : inputs) {
+        if (in.size == 0 && dataset.source.header) {
+          return Status::InvalidArgument("input file " + in.path + " is empty: expected at least the CSV header line");
+        }
+      }
+      return CsvSql(dataset, inputs);
     case SourceFormat::kNdjson: return JsonSql(dataset, NdjsonRecordsSql(inputs));
     case SourceFormat::kJson: return JsonSql(dataset, JsonDocRecordsSql(dataset, inputs));
   }

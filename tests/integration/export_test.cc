@@ -218,6 +218,10 @@ TEST_F(ExportTest, MissingAndUnreadableInputsAreClearErrors) {
   CommandResult missing = Export({"--input", dir_ / "in/nope.csv"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("nope.csv does not exist"), std::string::npos) << missing.err;
+  WriteFile(dir_ / "in/empty.csv", "");
+  CommandResult empty = Export({"--input", dir_ / "in/empty.csv"});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("empty.csv is empty: expected at least the CSV header line"), std::string::npos) << empty.err;
   CommandResult no_date = Export({"--date", "2026-02-01"});
   EXPECT_EQ(no_date.exit_code, 2);
   EXPECT_NE(no_date.err.find("no input files for dataset pv for 2026-02-01"), std::string::npos) << no_date.err;
