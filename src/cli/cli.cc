@@ -11,6 +11,7 @@ int RunCli(int argc, char** argv) {
                "Configuration: --config FILE, else $PQFLOW_CONFIG, else ./pqflow.toml, else the built-in datasets\n"
                "(pageviews, query_perf, index_advisor, optimization_summary) with storage root ./data."};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--config, --root) may also follow the subcommand
   GlobalOptions global;
   app.add_option("--config,-c", global.config_path, "Configuration file (TOML)");
   app.add_option("--root", global.root, "Storage root directory (overrides storage.root and $PQFLOW_ROOT)");

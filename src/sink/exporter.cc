@@ -223,8 +223,8 @@ class ExportRun {
   }
 
   std::string InputContext() const {
-    std::string what = "reading " + std::to_string(inputs_.size()) + " input file" + (inputs_.size() == 1 ? "" : "s");
-    if (inputs_.size() == 1) what = "reading " + inputs_[0].path;
+    std::string what = "converting " + std::to_string(inputs_.size()) + " input file" + (inputs_.size() == 1 ? "" : "s");
+    if (inputs_.size() == 1) what = "converting " + inputs_[0].path;
     return "export " + ds_.name + ": " + what;
   }
 
@@ -483,9 +483,20 @@ class ExportRun {
     // and a re-run redoes it.
     std::vector<std::pair<std::string, std::string>> manifests;
     std::vector<std::string> superseded;
-    for (Partition* p : to_publish) PQ_RETURN_IF_ERROR(PublishFiles(*p, &manifests, &superseded));
-    PQ_RETURN_IF_ERROR(storage_->SyncPublished().WithContext("export " + ds_.name));
-    PQ_RETURN_IF_ERROR(storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests"));
+    std::vector<std::string> fresh;  // files of partitions that had no manifest before
+    Status s = Status::OK();
+    for (Partition* p : to_publish) {
+      s = PublishFiles(*p, &manifests, &superseded, &fresh);
+      if (!s.ok()) break;
+    }
+    if (s.ok()) s = storage_->SyncPublished().WithContext("export " + ds_.name);
+    if (s.ok()) s = storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests");
+    if (!s.ok()) {
+      // Without their manifests the new partitions are incomplete: take their files back so
+      // that a failed run (a full disk, say) leaves no new file visible.
+      for (const auto& path : fresh) (void)storage_->Delete(path);
+      return s;
+    }
     for (const auto& path : superseded) PQ_RETURN_IF_ERROR(storage_->Delete(path));
     return Status::OK();
   }
@@ -493,12 +504,14 @@ class ExportRun {
   // Publishes a partition's files and prepares its manifest. Files of a previous version of
   // the partition that the new one does not replace are deleted after the new manifest.
   Status PublishFiles(const Partition& p, std::vector<std::pair<std::string, std::string>>* manifests,
-                      std::vector<std::string>* superseded) {
+                      std::vector<std::string>* superseded, std::vector<std::string>* fresh) {
     std::string manifest_path = ManifestPathFor(p.dest[0]);
     if (auto old = ReadManifest(*storage_, manifest_path); old.ok()) {
       for (const auto& f : old->files) {
         if (std::find(p.dest.begin(), p.dest.end(), f.path) == p.dest.end()) superseded->push_back(f.path);
       }
+    } else {
+      fresh->insert(fresh->end(), p.dest.begin(), p.dest.end());
     }
     Manifest m = NewManifest(p);
     for (size_t i = 0; i < p.staged.size(); ++i) {

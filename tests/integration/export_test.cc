@@ -1,5 +1,6 @@
 // `pqflow export` end to end: real binary, real files, two independent Parquet readers.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -412,6 +413,30 @@ TEST_F(ExportTest, MaxFileSizeRotatesLargePartitionsOnBothWritePaths) {
             "60000");
   CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
   EXPECT_EQ(v.exit_code, 0) << v.out;
+}
+
+TEST_F(ExportTest, FullDiskFailsClearlyAndLeavesNothingVisible) {
+  // A real full disk: a 64 KiB tmpfs as the storage root (needs root, as in CI).
+  std::string root = dir_ / "full";
+  WriteFile(root + "/.keep", "");
+  if (::mount("tmpfs", root.c_str(), "tmpfs", 0, "size=64k") != 0) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount(path.c_str()); }
+  } unmount{root};
+  // Sizes that fill the disk while DuckDB writes, and ones where the Parquet files fit but
+  // the manifests do not: either way no new file may stay visible.
+  for (int rows : {200000, 20000}) {
+  SCOPED_TRACE(rows);
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(rows));
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--root", root});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("pqflow: error: export pv: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_TRUE(ListFiles(root, ".parquet").empty());
+  EXPECT_TRUE(ListFiles(root, ".manifest.json").empty());
+  EXPECT_TRUE(ListFiles(root + "/.pqflow/staging").empty());
+  }
 }
 
 TEST_F(ExportTest, ValidateDetectsATamperedFile) {
