@@ -17,7 +17,8 @@
 #   BUILD_DIR [build]       where pqflow and the bench tools are built
 #   PQFLOW [BUILD_DIR/src/cli/pqflow]
 #   PQ_CONFIG [bench/pageviews_bench.toml]  pqflow's configuration: dataset pageviews_bench (per
-#                           date) and, for (c), pageviews_bench_project (per project and date)
+#                           date) and, for (c), pageviews_bench_project (per project and date;
+#                           derived from pageviews_bench into bench/out/ if the file has none)
 #   GEN, DUCK               the tools (default: BUILD_DIR/bench/..., built if missing)
 #   BENCH_OUT [bench/out]   inputs, outputs, logs, results (git-ignored)
 #   MANY_TIMEOUT [300]      seconds before a many-partitions run is interrupted
@@ -54,7 +55,7 @@ for arg in "$@"; do
     --skip-many) RUN_MANY=0 ;;
     --skip-extras) RUN_EXTRAS=0 ;;
     --skip-pqflow) RUN_PQFLOW=0 ;;
-    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "run_export_bench: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
