@@ -59,6 +59,15 @@ nullable = false
 )toml";
 }
 
+// [[datasets.pv.columns]] entries for (name, type) pairs, all nullable.
+std::string ColumnsToml(const std::vector<std::pair<std::string, std::string>>& columns) {
+  std::string out;
+  for (const auto& [name, type] : columns) {
+    out += "[[datasets.pv.columns]]\nname = \"" + name + "\"\ntype = \"" + type + "\"\n";
+  }
+  return out;
+}
+
 // n rows over `days` days starting 2026-01-13; id i has view_count i % 7 + 1.
 std::string PageviewsCsv(int n, int first_id = 1, int days = 3) {
   std::string csv = "id,project_slug,view_count,price,visitor,date\n";
@@ -295,19 +304,7 @@ layout = "pv/project/{project_slug}/{date}/part.parquet"
 time_column = "date"
 [datasets.pv.source]
 format = "csv"
-[[datasets.pv.columns]]
-name = "id"
-type = "int64"
-[[datasets.pv.columns]]
-name = "project_slug"
-type = "string"
-[[datasets.pv.columns]]
-name = "view_count"
-type = "int32"
-[[datasets.pv.columns]]
-name = "date"
-type = "date"
-)toml");
+)toml" + ColumnsToml({{"id", "int64"}, {"project_slug", "string"}, {"view_count", "int32"}, {"date", "date"}}));
   CommandResult r = Export({"--input", input, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json report = json::parse(r.out);
@@ -323,24 +320,10 @@ TEST_F(ExportTest, KilledMidWriteLeavesNoPartialFileAndRerunCompletes) {
   WriteFile(dir_ / "in/.keep", "");
   CommandResult gen = RunCommand({GeneratorPath(), "--rows", "1500000", "--days", "10", "--seed", "5", "-o", input});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  WriteFile(dir_ / "pqflow.toml", PageviewsConfig("zstd").substr(0, PageviewsConfig().find("[[datasets.pv.columns]]")) +
-                                      R"toml(
-[[datasets.pv.columns]]
-name = "id"
-type = "int64"
-[[datasets.pv.columns]]
-name = "project_id"
-type = "int32"
-[[datasets.pv.columns]]
-name = "project_slug"
-type = "string"
-[[datasets.pv.columns]]
-name = "view_count"
-type = "int32"
-[[datasets.pv.columns]]
-name = "date"
-type = "date"
-)toml");
+  WriteFile(dir_ / "pqflow.toml",
+            PageviewsConfig("zstd").substr(0, PageviewsConfig().find("[[datasets.pv.columns]]")) +
+                ColumnsToml({{"id", "int64"}, {"project_id", "int32"}, {"project_slug", "string"}, {"view_count", "int32"},
+                             {"date", "date"}}));
   // Kill at increasing delays, so that some kills land while DuckDB writes and some while
   // files are being published.
   for (int delay_ms : {100, 300, 600, 900, 1200, 1600}) {
