@@ -422,6 +422,118 @@ TEST_F(ExportTest, FullDiskFailsClearlyAndLeavesNothingVisible) {
   }
 }
 
+// Seed 001's optimizer metrics as NDJSON, with bad lines in the middle.
+TEST_F(ExportTest, NdjsonLinesAreValidatedWithLineNumbers) {
+  WriteFile(dir_ / "pqflow.toml", R"toml(
+[storage]
+root = "data"
+[datasets.pv]
+layout = "opt/{yyyy}/opt_{yyyy}{mm}{dd}.parquet"
+time_column = "day"
+[datasets.pv.source]
+format = "ndjson"
+[[datasets.pv.columns]]
+name = "timestamp"
+type = "timestamp"
+nullable = false
+[[datasets.pv.columns]]
+name = "metric_value"
+type = "double"
+[[datasets.pv.columns]]
+name = "metadata"
+type = "json"
+[[datasets.pv.columns]]
+name = "day"
+type = "date"
+expr = "CAST(timestamp AS DATE)"
+)toml");
+  std::string ndjson;
+  double sum = 0;
+  for (int i = 0; i < 100; ++i) {
+    ndjson += "{\"timestamp\":\"2025-10-2" + std::to_string(7 + i % 2) + "T04:00:00Z\",\"metric_value\":" +
+              std::to_string(i) + ".5,\"metadata\":{\"run\":" + std::to_string(i) + "}}\n";
+    sum += i + 0.5;
+    if (i == 49) {
+      ndjson += "{\"timestamp\":\"2025-10-27T05:00:00Z\",\"metric_value\":\"high\"}\n";  // line 51
+      ndjson += "\n";                                                                  // blank line 52: ignored
+      ndjson += "{\"timestamp\": oops}\n";                                             // line 53
+      ndjson += "[1,2]\n";                                                             // line 54
+      ndjson += "{\"metric_value\":1}\n";                                              // line 55: no timestamp
+    }
+  }
+  WriteFile(dir_ / "in/m.jsonl", ndjson);
+  CommandResult r = Export({"--input", dir_ / "in/m.jsonl", "--json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["rows"]["read"], 104);
+  EXPECT_EQ(report["rows"]["written"], 100);
+  EXPECT_EQ(report["rows"]["rejected"], 4);
+  std::string rejects = ReadFile(report["rejects_path"].get<std::string>());
+  EXPECT_NE(rejects.find("\"line\":51,\"reason\":\"column metric_value: cannot convert \\\"high\\\" to double\""), std::string::npos)
+      << rejects;
+  EXPECT_NE(rejects.find("\"line\":53,\"reason\":\"malformed JSON\""), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("\"line\":54,\"reason\":\"expected a JSON object, got array\""), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("\"line\":55,\"reason\":\"column timestamp: missing or null"), std::string::npos) << rejects;
+  EXPECT_EQ(ListFiles(Data("opt"), ".parquet"),
+            (std::vector<std::string>{"2025/opt_20251027.parquet", "2025/opt_20251028.parquet"}));
+  json hy = ReadWithHyparquet({Data("opt")});
+  EXPECT_EQ(hy["total_rows"], 100);
+  EXPECT_DOUBLE_EQ(hy["columns"]["metric_value"]["sum"].get<double>(), sum);
+  EXPECT_EQ(DuckScalar("SELECT sum((metadata->>'run')::INT) FROM read_parquet('" + Data("opt/*/*.parquet") + "')"), "4950");
+}
+
+// Seed 001's index advisor report: one document, one row per recommendation, each carrying
+// the document's timestamp.
+TEST_F(ExportTest, JsonDocumentRecordsCarryParentFields) {
+  WriteFile(dir_ / "pqflow.toml", R"toml(
+[storage]
+root = "data"
+[datasets.pv]
+layout = "index_advisor/year={yyyy}/month={mm}/index_advisor_{yyyy}{mm}{dd}.parquet"
+time_column = "date_partition"
+[datasets.pv.source]
+format = "json"
+record_path = "report.recommendations"
+parent_fields = ["timestamp"]
+[[datasets.pv.columns]]
+name = "timestamp"
+type = "timestamp"
+nullable = false
+[[datasets.pv.columns]]
+name = "table_name"
+type = "string"
+nullable = false
+[[datasets.pv.columns]]
+name = "estimated_speedup"
+type = "double"
+[[datasets.pv.columns]]
+name = "date_partition"
+type = "date"
+expr = "CAST(timestamp AS DATE)"
+)toml");
+  WriteFile(dir_ / "in/report.json", R"({"timestamp": "2025-10-28T04:10:00Z", "report": {"recommendations": [
+    {"table_name": "users", "estimated_speedup": 2.5},
+    {"table_name": "orders", "estimated_speedup": 4},
+    {"estimated_speedup": 1},
+    {"table_name": "events", "estimated_speedup": "fast"}]}})");
+  CommandResult r = Export({"--input", dir_ / "in/report.json", "--json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["rows"]["written"], 2);
+  EXPECT_EQ(report["rows"]["rejected"], 2);
+  std::string rejects = ReadFile(report["rejects_path"].get<std::string>());
+  EXPECT_NE(rejects.find("\"line\":3,\"reason\":\"column table_name: missing or null"), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("\"line\":4,\"reason\":\"column estimated_speedup: cannot convert"), std::string::npos) << rejects;
+  std::string f = Data("index_advisor/year=2025/month=10/index_advisor_20251028.parquet");
+  EXPECT_EQ(DuckScalar("SELECT string_agg(table_name || '@' || strftime(timestamp, '%Y-%m-%d %H:%M'), ',' ORDER BY table_name) "
+                       "FROM '" + f + "'"),
+            "orders@2025-10-28 04:10,users@2025-10-28 04:10");
+  json hy = ReadWithHyparquet({f}, true);
+  ASSERT_EQ(hy["rows"].size(), 2u);
+  EXPECT_EQ(hy["rows"][0]["timestamp"], "2025-10-28T04:10:00.000000Z");
+  EXPECT_DOUBLE_EQ(hy["columns"]["estimated_speedup"]["sum"].get<double>(), 6.5);
+}
+
 TEST_F(ExportTest, ValidateDetectsATamperedFile) {
   WriteFile(dir_ / "in/all.csv", PageviewsCsv(200));
   ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
