@@ -81,7 +81,7 @@ class ProgressPoller {
 class ExportRun {
  public:
   ExportRun(const Config& config, const DatasetConfig& ds, const ExportOptions& options)
-      : config_(config), ds_(ds), options_(options), storage_(storage::MakeLocalStorage(config.storage.root)) {}
+      : ds_(ds), options_(options), storage_(storage::MakeLocalStorage(config.storage.root)) {}
 
   Result<RunReport> Run() {
     auto start = std::chrono::steady_clock::now();
@@ -554,7 +554,6 @@ class ExportRun {
     return storage_->WriteFileAtomic(dir + "report.json", report_.ToJson());
   }
 
-  const Config& config_;
   const DatasetConfig& ds_;
   const ExportOptions& options_;
   std::unique_ptr<storage::Storage> storage_;
