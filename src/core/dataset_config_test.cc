@@ -1,6 +1,8 @@
 #include "core/dataset_config.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -524,23 +526,7 @@ TEST(ConfigErrorTest, TomlSyntaxErrorReportsTheLine) {
 
 // ---- Files and environment ------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/pqflow_config_test_XXXXXX";
-    const char* p = ::mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    path_ = p != nullptr ? p : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using pqflow::testing::TempDir;
 
 TEST(LoadConfigFileTest, ResolvesPathsAgainstTheFileAndNamesItInErrors) {
   TempDir dir;

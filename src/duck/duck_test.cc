@@ -1,6 +1,8 @@
 #include "duck/duck.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <stdlib.h>
 
 #include <atomic>
@@ -360,11 +362,9 @@ TEST(DatabaseTest, BadOptionsAndPathsAreErrors) {
 }
 
 TEST(DatabaseTest, FileDatabasePersistsAcrossOpens) {
-  char tmpl[] = "/tmp/pqflow_duck_test_XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  pqflow::testing::TempDir dir;
   DatabaseOptions options;
-  options.path = dir + "/db.duckdb";
+  options.path = dir / "db.duckdb";
   {
     auto db = Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status().message();
@@ -381,8 +381,6 @@ TEST(DatabaseTest, FileDatabasePersistsAcrossOpens) {
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->GetInt64(0, 0), 7);
   }
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 TEST(DatabaseTest, MovedFromHandlesAreInert) {

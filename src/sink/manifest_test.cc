@@ -1,6 +1,8 @@
 #include "sink/manifest.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <stdlib.h>
 
 #include <filesystem>
@@ -260,9 +262,7 @@ TEST(SourceFingerprintTest, ChangesWithPathSizeAndMtime) {
 class PartitionCompleteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pqflow_manifest_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    root_ = tmp_.path();
     storage_ = storage::MakeLocalStorage(root_);
     ASSERT_TRUE(storage_->WriteFileAtomic("pv/2026/01/15/pageviews_2026-01-15.parquet", "PAR1-one-PAR1").ok());
     ASSERT_TRUE(storage_->WriteFileAtomic("pv/2026/01/15/pageviews_2026-01-15-0002.parquet", "PAR1-22-PAR1").ok());
@@ -275,14 +275,9 @@ class PartitionCompleteTest : public ::testing::Test {
     manifest_.bytes = 25;
     manifest_path_ = ManifestPathFor(manifest_.files[0].path);
   }
-  void TearDown() override {
-    storage_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
   void WriteManifest() { ASSERT_TRUE(storage_->WriteFileAtomic(manifest_path_, manifest_.ToJson()).ok()); }
 
+  pqflow::testing::TempDir tmp_;
   std::string root_;
   std::unique_ptr<storage::Storage> storage_;
   Manifest manifest_;

@@ -1,6 +1,8 @@
 #include "sink/staged_output.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <stdlib.h>
 
 #include <filesystem>
@@ -78,9 +80,7 @@ TEST(PrefixedKeySqlTest, Text) {
 class StagedDuckTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pqflow_staged_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     duck::DatabaseOptions options;
     options.threads = 2;
     auto db = duck::Database::Open(options);
@@ -93,10 +93,9 @@ class StagedDuckTest : public ::testing::Test {
   void TearDown() override {
     conn_.reset();
     db_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
+  pqflow::testing::TempDir tmp_;
   std::string dir_;
   std::optional<duck::Database> db_;
   std::optional<duck::Connection> conn_;

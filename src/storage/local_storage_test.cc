@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,18 +21,9 @@ namespace fs = std::filesystem;
 class LocalStorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pqflow_storage_test_XXXXXX";
-    const char* dir = ::mkdtemp(tmpl);
-    ASSERT_NE(dir, nullptr);
-    root_ = dir;
+    root_ = tmp_.path();
     storage_ = MakeLocalStorage(root_);
     ASSERT_NE(storage_, nullptr);
-  }
-  void TearDown() override {
-    storage_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-    EXPECT_FALSE(fs::exists(root_));
   }
 
   static std::string Slurp(const std::string& path) {
@@ -55,6 +48,7 @@ class LocalStorageTest : public ::testing::Test {
     return out;
   }
 
+  pqflow::testing::TempDir tmp_;
   std::string root_;
   std::unique_ptr<Storage> storage_;
 };

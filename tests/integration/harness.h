@@ -1,4 +1,4 @@
-// Helpers for end-to-end tests: temporary directories, running the real pqflow binary,
+// Helpers for end-to-end tests: running the real pqflow binary,
 // and reading Parquet back with DuckDB and with hyparquet (an independent reader).
 #pragma once
 
@@ -9,20 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.h"
+
 namespace pqflow::testing {
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
 
 struct CommandResult {
   int exit_code = -1;
