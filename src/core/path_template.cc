@@ -348,6 +348,21 @@ PathTemplate::DateGranularity PathTemplate::Granularity() const {
   return g;
 }
 
+std::string PathTemplate::StaticDirectory() const {
+  std::string head;
+  for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kLiteral) {
+      head += tok.text;
+    } else if (tok.kind == TokenKind::kDataset) {
+      head += EncodePartitionValue(dataset_);
+    } else {
+      break;
+    }
+  }
+  size_t slash = head.rfind('/');
+  return slash == std::string::npos ? "" : head.substr(0, slash + 1);
+}
+
 std::string PathTemplate::Glob() const {
   std::string out;
   for (const auto& tok : tokens_) {

@@ -53,6 +53,9 @@ class PathTemplate {
   Result<PartitionValues> Parse(std::string_view relative_path) const;
   // A glob matching every file this template can produce (rotation suffixes included).
   std::string Glob() const;
+  // The directory every file of the template lies under: the text before the first
+  // variable token, up to its last '/' ("query_perf/year={yyyy}/..." -> "query_perf/").
+  std::string StaticDirectory() const;
 
  private:
   static Result<PathTemplate> Tokenize(std::string_view text, std::string dataset_name);

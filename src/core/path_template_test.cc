@@ -456,6 +456,18 @@ TEST(PartitionValueTest, RandomByteStringsAreSafeAndRoundTrip) {
 
 // ---- Glob -----------------------------------------------------------------------------
 
+TEST(PathTemplateStaticDirectoryTest, TextBeforeTheFirstVariableToken) {
+  EXPECT_EQ(MustMake("query_perf/year={yyyy}/month={mm}/query_perf_{yyyy}{mm}{dd}.parquet").StaticDirectory(),
+            "query_perf/");
+  EXPECT_EQ(MustMake("analytics/pageviews/project/{project_slug}/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet")
+                .StaticDirectory(),
+            "analytics/pageviews/project/");
+  EXPECT_EQ(MustMake("{workspace_id}/{date}/{hh}/events.parquet").StaticDirectory(), "");
+  EXPECT_EQ(MustMake("a/b/static.parquet").StaticDirectory(), "a/b/");
+  // {dataset} is fixed, so it belongs to the static part.
+  EXPECT_EQ(PathTemplate::Make("{dataset}/{date}.parquet", "pv")->StaticDirectory(), "pv/");
+}
+
 TEST(PathTemplateGlobTest, SeedLayouts) {
   EXPECT_EQ(MustMake(kQueryPerf).Glob(), "query_perf/year=*/month=*/query_perf_*.parquet");
   EXPECT_EQ(MustMake(kPageviews).Glob(), "analytics/pageviews/*/*/*/pageviews_*.parquet");

@@ -15,12 +15,11 @@ Status ConfigSet(duckdb_config config, const char* key, const std::string& value
   return Status::OK();
 }
 
-Status ResultError(duckdb_result* result, const std::string& sql_hint) {
+Status ResultError(duckdb_result* result) {
   const char* msg = duckdb_result_error(result);
   std::string text = msg != nullptr ? msg : "unknown DuckDB error";
   duckdb_error_type type = duckdb_result_error_type(result);
   duckdb_destroy_result(result);
-  (void)sql_hint;
   switch (type) {
     case DUCKDB_ERROR_IO:
       return Status::IOError(text);
@@ -197,14 +196,14 @@ Connection::~Connection() {
 
 Status Connection::Execute(const std::string& sql) {
   duckdb_result result;
-  if (duckdb_query(conn_, sql.c_str(), &result) == DuckDBError) return ResultError(&result, sql);
+  if (duckdb_query(conn_, sql.c_str(), &result) == DuckDBError) return ResultError(&result);
   duckdb_destroy_result(&result);
   return Status::OK();
 }
 
 Result<QueryResult> Connection::Query(const std::string& sql) {
   duckdb_result result;
-  if (duckdb_query(conn_, sql.c_str(), &result) == DuckDBError) return ResultError(&result, sql);
+  if (duckdb_query(conn_, sql.c_str(), &result) == DuckDBError) return ResultError(&result);
   return Materialize(&result);
 }
 
@@ -264,7 +263,7 @@ Status PreparedStatement::BindNull(size_t index) {
 
 Result<QueryResult> PreparedStatement::Execute() {
   duckdb_result result;
-  if (duckdb_execute_prepared(stmt_, &result) == DuckDBError) return ResultError(&result, "");
+  if (duckdb_execute_prepared(stmt_, &result) == DuckDBError) return ResultError(&result);
   return Materialize(&result);
 }
 

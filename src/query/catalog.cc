@@ -72,11 +72,8 @@ Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, cons
   std::vector<std::string> names;
   for (const auto& [name, ds] : config.datasets) {
     PQ_ASSIGN_OR_RETURN(PathTemplate layout, PathTemplate::Make(ds.layout, ds.name));
-    std::string prefix = layout.Glob();
-    std::string root = config.storage.root;
-    size_t first_wild = prefix.find('*');
-    std::string static_dir = root + "/" + prefix.substr(0, prefix.rfind('/', first_wild) + 1);
-    if (!HasParquetFiles(static_dir)) continue;
+    const std::string& root = config.storage.root;
+    if (!HasParquetFiles(root + "/" + layout.StaticDirectory())) continue;
     std::string glob = root + "/" + layout.Glob();
     PQ_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE VIEW " + duck::QuoteIdentifier(name) +
                                     " AS SELECT * FROM read_parquet(" + duck::QuoteLiteral(glob) +

@@ -40,6 +40,7 @@ struct Partition {
   int64_t rows = 0;
   int64_t bytes = 0;
   bool rotated = false;  // already split by max_file_size when written
+  std::optional<Manifest> previous;  // the partition's manifest before this run, if any
 };
 
 std::string UtcNow(const char* fmt) {
@@ -349,7 +350,7 @@ class ExportRun {
   Status AddStaged(size_t index, const PartitionValues& v, StagedFile f, bool rotated) {
     PQ_ASSIGN_OR_RETURN(std::string path, layouts_[index].tmpl.Format(v));
     auto [it, inserted] = partition_index_.emplace(std::make_pair(index, path), partitions_.size());
-    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0, rotated});
+    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0, rotated, std::nullopt});
     Partition& p = partitions_[it->second];
     p.rows += f.rows;
     p.bytes += f.bytes;
@@ -461,8 +462,8 @@ class ExportRun {
       }
       bool main = p.layout == 0;
       if (main) report_.rows_read += p.rows;
-      Manifest old;
-      if (!options_.overwrite && PartitionIsComplete(*storage_, ManifestPathFor(p.dest[0]), &old)) {
+      if (auto old = ReadManifest(*storage_, ManifestPathFor(p.dest[0])); old.ok()) p.previous = std::move(old).value();
+      if (!options_.overwrite && p.previous && FilesMatch(*storage_, *p.previous)) {
         if (main) {
           report_.rows_skipped += p.rows;
           report_.skipped.push_back({p.dest[0], p.rows, "already exists, skipping"});
@@ -506,8 +507,8 @@ class ExportRun {
   Status PublishFiles(const Partition& p, std::vector<std::pair<std::string, std::string>>* manifests,
                       std::vector<std::string>* superseded, std::vector<std::string>* fresh) {
     std::string manifest_path = ManifestPathFor(p.dest[0]);
-    if (auto old = ReadManifest(*storage_, manifest_path); old.ok()) {
-      for (const auto& f : old->files) {
+    if (p.previous) {
+      for (const auto& f : p.previous->files) {
         if (std::find(p.dest.begin(), p.dest.end(), f.path) == p.dest.end()) superseded->push_back(f.path);
       }
     } else {

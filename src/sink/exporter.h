@@ -31,7 +31,7 @@ struct ExportOptions {
   std::vector<std::string> splits;      // split names to write besides the enabled ones
   int threads = 0;                      // DuckDB threads; 0 = all cores
   // DuckDB's memory limit; beyond it DuckDB spills to the staging directory. Peak RSS is
-  // about this plus ~200 MB (docs/benchmarks.md).
+  // about this plus ~300 MB (measured: 2.3 GB with 2 GB; docs/benchmarks.md).
   std::string memory_limit = "2GB";
   // Progress of the current step in percent (0..100), called from a helper thread.
   std::function<void(const std::string& step, double percent)> progress;

@@ -136,13 +136,17 @@ Result<Manifest> ReadManifest(storage::Storage& storage, const std::string& path
   return Manifest::FromJson(text, storage.LocalPath(path));
 }
 
-bool PartitionIsComplete(storage::Storage& storage, const std::string& manifest_path, Manifest* out) {
-  auto m = ReadManifest(storage, manifest_path);
-  if (!m.ok()) return false;
-  for (const auto& f : m->files) {
+bool FilesMatch(storage::Storage& storage, const Manifest& manifest) {
+  for (const auto& f : manifest.files) {
     auto st = storage.Stat(f.path);
     if (!st.ok() || st->size != f.bytes) return false;
   }
+  return true;
+}
+
+bool PartitionIsComplete(storage::Storage& storage, const std::string& manifest_path, Manifest* out) {
+  auto m = ReadManifest(storage, manifest_path);
+  if (!m.ok() || !FilesMatch(storage, *m)) return false;
   if (out != nullptr) *out = std::move(m).value();
   return true;
 }

@@ -60,7 +60,9 @@ std::string SourceFingerprint(const std::vector<ManifestSource>& sources);
 
 // Reads the manifest at `path`; NotFound if there is none.
 Result<Manifest> ReadManifest(storage::Storage& storage, const std::string& path);
-// True when the manifest exists and every file it lists is present with its recorded size.
+// True when every file the manifest lists is present with its recorded size.
+bool FilesMatch(storage::Storage& storage, const Manifest& manifest);
+// True when the manifest exists and FilesMatch.
 bool PartitionIsComplete(storage::Storage& storage, const std::string& manifest_path, Manifest* out);
 
 }  // namespace pqflow::sink

@@ -13,13 +13,6 @@
 
 namespace pqflow::sink {
 
-std::string StaticPrefix(const std::string& layout) {
-  size_t brace = layout.find('{');
-  std::string head = layout.substr(0, brace);
-  size_t slash = head.rfind('/');
-  return slash == std::string::npos ? "" : head.substr(0, slash + 1);
-}
-
 namespace {
 
 struct Check {
@@ -52,7 +45,7 @@ struct Check {
 
 std::vector<std::string> DisjointPrefixes(const std::vector<PathTemplate>& layouts) {
   std::vector<std::string> prefixes;
-  for (const auto& l : layouts) prefixes.push_back(StaticPrefix(l.text()));
+  for (const auto& l : layouts) prefixes.push_back(l.StaticDirectory());
   std::sort(prefixes.begin(), prefixes.end());
   std::vector<std::string> out;
   for (const auto& p : prefixes) {

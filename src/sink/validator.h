@@ -30,8 +30,6 @@ struct ValidationReport {
 // from the Parquet footer), and every Parquet file of the layout must belong to a manifest.
 Result<ValidationReport> ValidateDataset(const Config& config, const std::string& dataset);
 
-// The directory prefix of a layout before its first token ("query_perf/year=" -> "query_perf/").
-std::string StaticPrefix(const std::string& layout);
 // The static prefixes of several layouts with nested ones removed, so a listing of each
 // visits every file once.
 std::vector<std::string> DisjointPrefixes(const std::vector<PathTemplate>& layouts);

@@ -115,8 +115,7 @@ std::string CsvSql(const DatasetConfig& ds, const std::vector<InputFile>& inputs
   std::string select;
   for (const auto& c : ds.columns) {
     if (!c.expr.empty()) continue;
-    std::string t = c.type.kind == TypeKind::kIpv6 ? "VARCHAR" : c.type.DuckDbType();
-    types += (types.empty() ? "" : ", ") + QuoteLiteral(c.field) + ": " + QuoteLiteral(t);
+    types += (types.empty() ? "" : ", ") + QuoteLiteral(c.field) + ": " + QuoteLiteral(c.type.DuckDbType());
     select += ", " + QuoteIdentifier(c.field) + " AS " + QuoteIdentifier(c.name);
   }
   std::string opts = "header = " + std::string(src.header ? "true" : "false") +
@@ -189,7 +188,7 @@ std::string JsonSql(const DatasetConfig& ds, const std::string& records_sql) {
     if (c.type.kind == TypeKind::kJson) {
       value = "CASE WHEN json_type(json_extract(" + src + ", " + path + ")) IS DISTINCT FROM 'NULL' THEN json_extract(" +
               src + ", " + path + ") END";
-    } else if (c.type.kind == TypeKind::kString || c.type.kind == TypeKind::kIpv6) {
+    } else if (c.type.kind == TypeKind::kString) {
       value = raw;
     } else {
       value = "TRY_CAST(" + raw + " AS " + c.type.DuckDbType() + ")";

@@ -48,6 +48,10 @@ Status MakeParents(const fs::path& p) {
   return Status::OK();
 }
 
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 Status WriteWholeFile(const std::string& path, std::string_view data, const std::string& name) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("creating " + path, errno);
@@ -181,8 +185,7 @@ class LocalStorage final : public Storage {
       if (errno == ENOENT) return Status::NotFound(p.string() + " does not exist");
       return Status::FromErrno("stat " + p.string(), errno);
     }
-    return FileInfo{path, static_cast<int64_t>(st.st_size),
-                    static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    return FileInfo{path, static_cast<int64_t>(st.st_size), MtimeNs(st)};
   }
 
   Status Delete(const std::string& path) override {
@@ -203,10 +206,10 @@ class LocalStorage final : public Storage {
         it.disable_recursion_pending();
         continue;
       }
-      if (!it->is_regular_file(ec)) continue;
+      struct stat st{};
+      if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       std::string rel = fs::relative(it->path(), root_, ec).string();
-      auto size = static_cast<int64_t>(it->file_size(ec));
-      out.push_back(FileInfo{rel, size, 0});
+      out.push_back(FileInfo{rel, static_cast<int64_t>(st.st_size), MtimeNs(st)});
     }
     std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
     return out;

@@ -114,6 +114,18 @@ TEST_F(LocalStorageTest, Delete) {
   EXPECT_EQ(ListPaths("d"), std::vector<std::string>{"d/y.parquet"});
 }
 
+TEST_F(LocalStorageTest, ListReportsSizeAndModificationTime) {
+  ASSERT_TRUE(storage_->WriteFileAtomic("m/x.json", "12345").ok());
+  auto files = storage_->List("m");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 1u);
+  auto st = storage_->Stat("m/x.json");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ((*files)[0].size, 5);
+  EXPECT_GT((*files)[0].mtime_ns, 0);
+  EXPECT_EQ((*files)[0].mtime_ns, st->mtime_ns);
+}
+
 TEST_F(LocalStorageTest, ListIsSortedRecursiveAndSkipsPqflowDir) {
   for (const char* p : {"ds/2025/10/28/b.parquet", "ds/2025/10/28/a.parquet", "ds/2025/09/30/z.parquet",
                         "ds/_a.manifest.json", "ds/x", "other/o.parquet", "top.parquet"}) {
