@@ -548,6 +548,20 @@ TEST_F(ExportTest, ValidateDetectsATamperedFile) {
       << v.out;
 }
 
+TEST_F(ExportTest, ValidateReportsFilesThatNoManifestLists) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(30));
+  ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
+  // A partial or foreign file under a name the layout matches.
+  WriteFile(Data("analytics/pageviews/2026/02/01/pageviews_2026-02-01.parquet"),
+            ReadFile(Data("analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet")));
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 4);
+  EXPECT_NE(v.out.find("MISMATCH analytics/pageviews/2026/02/01/pageviews_2026-02-01.parquet: matches the layout but "
+                       "belongs to no manifest"),
+            std::string::npos)
+      << v.out;
+}
+
 TEST_F(ExportTest, InspectShowsSchemaCodecsAndStatistics) {
   WriteFile(dir_ / "in/all.csv", PageviewsCsv(90));
   ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
