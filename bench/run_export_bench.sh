@@ -21,6 +21,7 @@
 #                           derived from pageviews_bench into bench/out/ if the file has none)
 #   GEN, DUCK               the tools (default: BUILD_DIR/bench/..., built if missing)
 #   BENCH_OUT [bench/out]   inputs, outputs, logs, results (git-ignored)
+#   SETTLE_S [70]           seconds to wait after deleting a previous many-partitions output
 #   MANY_TIMEOUT [300]      seconds before a many-partitions run is interrupted
 #   MANY_RSS_LIMIT [8GiB]   resident memory at which a many-partitions run is stopped
 #   MANY_VMEM_LIMIT_KB [50331648 = 48 GiB]  ulimit -v backstop for many-partitions runs. Only a
@@ -42,6 +43,7 @@ SIZES="${SIZES-1e6 1e7}"
 REPEAT="${REPEAT:-3}"
 THREADS="${THREADS:-$(nproc)}"
 MANY_TIMEOUT="${MANY_TIMEOUT:-300}"
+SETTLE_S="${SETTLE_S:-70}"
 MANY_RSS_LIMIT="${MANY_RSS_LIMIT:-8GiB}"
 MANY_VMEM_LIMIT_KB="${MANY_VMEM_LIMIT_KB:-50331648}"
 DISTURB_CPU_S="${DISTURB_CPU_S:-0.5}"
@@ -312,6 +314,15 @@ duck_case() {
 # ---------------------------------------------------------------------------------------------
 # pqflow (skipped cleanly while the binary is missing or the command fails)
 
+# This machine's ext4 has no journal, and then the kernel skips inodes freed in the last
+# 60-300 s when it allocates new ones: right after deleting 100k+ files, creating directories
+# is ten times slower. Runs that create that many files start after the deletions settle.
+settle_fs() {
+  sync
+  log "waiting ${SETTLE_S}s for deleted inodes to settle (see settle_fs)"
+  sleep "$SETTLE_S"
+}
+
 # The many-partitions dataset: taken from $PQ_CONFIG if it has one, else derived from its
 # pageviews_bench dataset (same columns and codec, layout one file per project and date) into a
 # copy under $OUT, so the case runs whatever the checked-in configuration holds.
@@ -508,10 +519,13 @@ if [ "$RUN_MANY" = 1 ]; then
     "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1
   duck_case duckdb_many_mem4g "$csv" "$rows" "$OUT/duck_many" \
     "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1 --memory-limit 4GB
+  rm -rf "$OUT/duck_many"
+  settle_fs
   duck_case duckdb_many_tuned "$csv" "$rows" "$OUT/duck_many" \
     "FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_slug, date)" 1 --memory-limit 4GB \
     --set partitioned_write_max_open_files=16 --set partitioned_write_flush_threshold=10000
-  rm -rf "$OUT/duck_many"
+  rm -rf "$OUT/duck_many" "$OUT/pqflow-data"
+  settle_fs
   pqflow_case pqflow_many pageviews_bench_project "$csv" "$rows" 1 "$(many_config)"
   rm -rf "$OUT/pqflow-data"
 fi

@@ -120,8 +120,12 @@ std::string PartitionCopySql(const DatasetConfig& ds, const std::string& table, 
   for (const auto& c : ds.columns) cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(c.name);
   std::string order;
   for (const auto& c : ds.sort_by) order += (order.empty() ? " ORDER BY " : ", ") + QuoteIdentifier(c);
-  std::string opts = ParquetOptions(ds) + ", RETURN_STATS";
-  if (ds.max_file_size > 0) opts += ", FILE_SIZE_BYTES " + std::to_string(ds.max_file_size) + ", FILE_EXTENSION 'parquet.tmp'";
+  // RETURN_STATS costs as much as writing a small file (it gathers column statistics), so
+  // it is asked for only when rotation makes the file names unknown in advance.
+  std::string opts = ParquetOptions(ds);
+  if (ds.max_file_size > 0) {
+    opts += ", RETURN_STATS, FILE_SIZE_BYTES " + std::to_string(ds.max_file_size) + ", FILE_EXTENSION 'parquet.tmp'";
+  }
   return "COPY (SELECT " + cols + " FROM " + table + " WHERE __pq_pid = " + std::to_string(pid) + order + ") TO " +
          QuoteLiteral(target) + " (" + opts + ")";
 }

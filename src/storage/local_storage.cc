@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <system_error>
 
+#include "core/parallel.h"
 #include "storage/storage.h"
 
 namespace pqflow::storage {
@@ -110,23 +112,30 @@ class LocalStorage final : public Storage {
 
   Status Publish(const std::string& staged, const std::string& dest) override {
     fs::path target = root_ / dest;
-    if (!known_dirs_.count(target.parent_path().string())) {
-      PQ_RETURN_IF_ERROR(MakeParents(target));
-      known_dirs_.insert(target.parent_path().string());
-    }
+    PQ_RETURN_IF_ERROR(EnsureParent(target));
     if (::rename(staged.c_str(), target.c_str()) != 0) {
       // The parent may have been removed since this process created it.
       if (errno != ENOENT) return Status::FromErrno("publishing " + dest, errno);
       PQ_RETURN_IF_ERROR(MakeParents(target));
       if (::rename(staged.c_str(), target.c_str()) != 0) return Status::FromErrno("publishing " + dest, errno);
     }
+    std::lock_guard<std::mutex> lock(dirs_mu_);
     published_dirs_.insert(target.parent_path().string());
     return Status::OK();
   }
 
+  Status PublishAll(const std::vector<std::pair<std::string, std::string>>& staged_to_dest) override {
+    return ParallelFor(staged_to_dest.size(), FileWorkers(), [&](size_t i) {
+      return Publish(staged_to_dest[i].first, staged_to_dest[i].second);
+    });
+  }
+
   Status SyncPublished() override {
     std::set<std::string> dirs;
-    dirs.swap(published_dirs_);
+    {
+      std::lock_guard<std::mutex> lock(dirs_mu_);
+      dirs.swap(published_dirs_);
+    }
     if (dirs.size() > kSyncfsThreshold) return SyncFilesystemOf(root_.string());
     for (const auto& d : dirs) PQ_RETURN_IF_ERROR(FsyncPath(d, true));
     return Status::OK();
@@ -137,20 +146,25 @@ class LocalStorage final : public Storage {
   }
 
   Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& files) override {
-    std::vector<std::string> temps;
-    Status s = Status::OK();
-    for (const auto& [dest, data] : files) {
+    std::vector<std::pair<std::string, std::string>> temps(files.size());  // temp -> dest
+    std::string suffix = ".tmp-" + std::to_string(::getpid());
+    Status s = ParallelFor(files.size(), FileWorkers(), [&](size_t i) {
+      const auto& [dest, data] = files[i];
       fs::path target = root_ / dest;
-      std::string tmp = target.string() + ".tmp-" + std::to_string(::getpid());
-      s = MakeParents(target);
-      if (s.ok()) s = WriteWholeFile(tmp, data, dest);
-      if (!s.ok()) break;
-      temps.push_back(tmp);
+      std::string tmp = target.string() + suffix;
+      PQ_RETURN_IF_ERROR(EnsureParent(target));
+      PQ_RETURN_IF_ERROR(WriteWholeFile(tmp, data, dest));
+      temps[i] = {tmp, dest};
+      return Status::OK();
+    });
+    std::vector<std::string> written;
+    for (const auto& t : temps) {
+      if (!t.first.empty()) written.push_back(t.first);
     }
-    if (s.ok()) s = SyncStaged(temps);
-    for (size_t i = 0; s.ok() && i < files.size(); ++i) s = Publish(temps[i], files[i].first);
+    if (s.ok()) s = SyncStaged(written);
+    if (s.ok()) s = PublishAll(temps);
     if (s.ok()) return SyncPublished();
-    for (const auto& t : temps) ::unlink(t.c_str());
+    for (const auto& t : written) ::unlink(t.c_str());
     return s;
   }
 
@@ -232,6 +246,21 @@ class LocalStorage final : public Storage {
 
  private:
   fs::path root_;
+  // Creates the parent of `target` unless this process already did: with one directory per
+  // partition, create_directories' stat of every level is a measurable cost.
+  Status EnsureParent(const fs::path& target) {
+    std::string parent = target.parent_path().string();
+    {
+      std::lock_guard<std::mutex> lock(dirs_mu_);
+      if (known_dirs_.count(parent) > 0) return Status::OK();
+    }
+    PQ_RETURN_IF_ERROR(MakeParents(target));
+    std::lock_guard<std::mutex> lock(dirs_mu_);
+    known_dirs_.insert(std::move(parent));
+    return Status::OK();
+  }
+
+  std::mutex dirs_mu_;  // guards the two sets; Publish runs on several threads
   std::set<std::string> published_dirs_;
   std::set<std::string> known_dirs_;  // parents already created by this process
 };

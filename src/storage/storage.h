@@ -38,7 +38,10 @@ class Storage {
   // Makes staged files durable before any of them is published.
   virtual Status SyncStaged(const std::vector<std::string>& local_paths) = 0;
   // Moves a durable staged file to `dest` (relative), replacing what is there atomically.
+  // Safe to call from several threads at once.
   virtual Status Publish(const std::string& staged_local_path, const std::string& dest) = 0;
+  // Publish() for many files, concurrently. On failure some files may be published.
+  virtual Status PublishAll(const std::vector<std::pair<std::string, std::string>>& staged_to_dest) = 0;
   // Makes the directory entries of everything published so far durable.
   virtual Status SyncPublished() = 0;
 
