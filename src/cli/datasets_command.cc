@@ -19,9 +19,11 @@ void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, int* exit_co
                   CodecName(ds.compression).c_str(), ds.description.c_str(), ds.layout.c_str());
       for (const auto& s : ds.splits) std::printf("  split %s: %s\n", s.name.c_str(), s.layout.c_str());
       if (!ds.source.path.empty()) std::printf("  source: %s\n", ds.source.path.c_str());
+      if (!ds.source.table.empty()) std::printf("  source table: %s\n", ds.source.table.c_str());
+      if (!ds.source.query.empty()) std::printf("  source query: %s\n", ds.source.query.c_str());
       for (const auto& c : ds.columns) {
-        std::printf("    %-22s %-14s%s%s\n", c.name.c_str(), c.type.ToString().c_str(), c.nullable ? "" : " not null",
-                    c.expr.empty() ? "" : (" = " + c.expr).c_str());
+        std::printf("    %-22s %-14s%s%s%s\n", c.name.c_str(), c.type.ToString().c_str(), c.nullable ? "" : " not null",
+                    c.expr.empty() ? "" : (" = " + c.expr).c_str(), c.in_file ? "" : "  (path only, not in the files)");
       }
       std::printf("\n");
     }

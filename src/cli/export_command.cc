@@ -19,6 +19,9 @@ struct ExportFlags {
   bool overwrite = false;
   std::string on_error = "quarantine";
   std::vector<std::string> splits;
+  bool per_project = false;
+  bool per_organization = false;
+  bool delete_after_export = false;
   bool json = false;
   bool quiet = false;
   bool verbose = false;
@@ -52,6 +55,12 @@ class ProgressBar {
  public:
   void Update(const std::string& step, double percent) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (percent < 0) {  // no total known: the step's own text says how far it is
+      std::fprintf(stderr, "\r%-60.60s", step.c_str());
+      std::fflush(stderr);
+      shown_ = true;
+      return;
+    }
     int width = 30;
     int filled = static_cast<int>(percent / 100.0 * width);
     std::string bar(static_cast<size_t>(filled), '=');
@@ -84,6 +93,9 @@ int Run(const GlobalOptions& global, const ExportFlags& f) {
                      : f.on_error == "skip" ? sink::OnError::kSkip
                                             : sink::OnError::kQuarantine;
   options.splits = f.splits;
+  if (f.per_project) options.splits.push_back("project");
+  if (f.per_organization) options.splits.push_back("organization");
+  options.delete_after_export = f.delete_after_export;
   options.threads = f.threads;
   if (!f.memory_limit.empty()) options.memory_limit = f.memory_limit;
   auto bar = std::make_shared<ProgressBar>();
@@ -112,28 +124,37 @@ int Run(const GlobalOptions& global, const ExportFlags& f) {
 
 void AddExportCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto flags = std::make_shared<ExportFlags>();
-  CLI::App* cmd = app.add_subcommand("export", "Convert a dataset's input files into its Parquet layout");
+  CLI::App* cmd = app.add_subcommand("export", "Export a dataset's source (files or PostgreSQL) into its Parquet layout");
   cmd->footer(
       "Examples:\n"
-      "  pqflow export query_perf                      # newest input date\n"
+      "  pqflow export query_perf                      # file source: the newest input date\n"
       "  pqflow export query_perf --date 2025-10-28\n"
       "  pqflow export query_perf --historical --dry-run\n"
-      "  pqflow export pageviews --input 'exports/*.csv' --split-by project\n\n"
+      "  pqflow export pageviews --input 'exports/*.csv' --split-by project\n"
+      "  pqflow export pg_pageviews                    # PostgreSQL source: yesterday (UTC)\n"
+      "  pqflow export pg_pageviews --date 2026-01-15 --per-project --delete-after-export\n\n"
       "Partitions that already have a complete manifest are skipped (\"already exists, skipping\");\n"
       "--overwrite replaces them. Rejected rows are kept in rejects.ndjson beside the run report.\n"
+      "--delete-after-export deletes exactly the exported rows from PostgreSQL, in the transaction that\n"
+      "read them, after the files are published and re-read; any failure deletes nothing.\n"
       "Exit status: 0 ok, 1 failure, 2 usage/config error, 3 finished with rejected rows.");
   cmd->add_option("dataset", flags->dataset, "Dataset name from the configuration")->required();
   cmd->add_option("--input,-i", flags->inputs, "Input file or glob (repeatable); default: the dataset's source.path");
-  cmd->add_option("--date", flags->date, "Export the inputs of one date (YYYY-MM-DD)");
+  cmd->add_option("--date", flags->date, "Export one date (YYYY-MM-DD); PostgreSQL sources default to yesterday (UTC)");
   cmd->add_option("--from", flags->from, "First date of a range (inclusive)");
   cmd->add_option("--to", flags->to, "Last date of a range (inclusive)");
-  cmd->add_flag("--historical", flags->historical, "Export every input found (backfill); complete partitions are skipped");
+  cmd->add_flag("--historical", flags->historical,
+                "Export every input or date found (backfill); complete partitions are skipped, so it resumes");
   cmd->add_flag("--dry-run,-n", flags->dry_run, "Read and validate the inputs, list what would be written, write nothing");
   cmd->add_flag("--overwrite", flags->overwrite, "Replace partitions that already exist");
   cmd->add_option("--on-error", flags->on_error, "What to do with rows that do not fit the schema")
       ->check(CLI::IsMember({"fail", "skip", "quarantine"}))
       ->default_str("quarantine");
   cmd->add_option("--split-by", flags->splits, "Also write the named split (repeatable), e.g. project");
+  cmd->add_flag("--per-project", flags->per_project, "Same as --split-by project");
+  cmd->add_flag("--per-organization", flags->per_organization, "Same as --split-by organization");
+  cmd->add_flag("--delete-after-export", flags->delete_after_export,
+                "PostgreSQL sources: delete the exported rows from the source once the files are verified");
   cmd->add_flag("--json", flags->json, "Print the run report as JSON");
   cmd->add_flag("--quiet,-q", flags->quiet, "No progress bar on stderr");
   cmd->add_flag("--verbose,-v", flags->verbose, "Print the wall time of each step on stderr");

@@ -116,7 +116,7 @@ std::string ResolvePath(const std::string& base_dir, const std::string& p) {
 }
 
 Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::string& prefix, ColumnSpec* col) {
-  PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"name", "type", "nullable", "expr", "field"}));
+  PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"name", "type", "nullable", "expr", "field", "in_file"}));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "name", &col->name));
   if (col->name.empty()) return r.Error(&t, prefix + "name", "every column needs a name");
   std::string type_text;
@@ -131,6 +131,7 @@ Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::strin
   PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "nullable", &col->nullable));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "expr", &col->expr));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "field", &col->field));
+  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "in_file", &col->in_file));
   if (col->field.empty()) col->field = col->name;
   return Status::OK();
 }
@@ -138,13 +139,15 @@ Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::strin
 Status ParseSource(const ConfigReader& r, const toml::table& t, const std::string& prefix,
                    const std::string& base_dir, SourceSpec* src) {
   PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"format", "path", "header", "delimiter", "quote", "null_string",
-                                             "timestamp_format", "record_path", "parent_fields"}));
+                                             "timestamp_format", "record_path", "parent_fields", "dsn", "table",
+                                             "query", "delete"}));
   std::string format = "csv";
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "format", &format));
   if (format == "csv") src->format = SourceFormat::kCsv;
   else if (format == "ndjson" || format == "jsonl") src->format = SourceFormat::kNdjson;
   else if (format == "json") src->format = SourceFormat::kJson;
-  else return r.Error(t.get("format"), prefix + "format", "expected csv, ndjson or json; got '" + format + "'");
+  else if (format == "postgres" || format == "postgresql") src->format = SourceFormat::kPostgres;
+  else return r.Error(t.get("format"), prefix + "format", "expected csv, ndjson, json or postgres; got '" + format + "'");
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "path", &src->path));
   src->path = ResolvePath(base_dir, src->path);
   PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "header", &src->header));
@@ -159,6 +162,20 @@ Status ParseSource(const ConfigReader& r, const toml::table& t, const std::strin
   }
   if (src->format != SourceFormat::kJson && (!src->record_path.empty() || !src->parent_fields.empty())) {
     return r.Error(&t, prefix + "record_path", "only applies to format = \"json\"");
+  }
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "dsn", &src->dsn));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "table", &src->table));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "query", &src->query));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "delete", &src->delete_sql));
+  bool postgres = src->format == SourceFormat::kPostgres;
+  for (const char* key : {"dsn", "table", "query", "delete"}) {
+    if (!postgres && t.get(key) != nullptr) return r.Error(t.get(key), prefix + key, "only applies to format = \"postgres\"");
+  }
+  if (postgres && src->table.empty() == src->query.empty()) {
+    return r.Error(&t, prefix + "table", "a postgres source needs exactly one of table = \"name\" or query = \"SELECT ...\"");
+  }
+  if (postgres && !src->table.empty() && !src->delete_sql.empty()) {
+    return r.Error(t.get("delete"), prefix + "delete", "a table source deletes by its time_column; delete only applies to query sources");
   }
   return Status::OK();
 }
@@ -220,6 +237,10 @@ Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::s
   for (const auto& s : ds.splits) {
     const toml::node* node = t.at_path("splits." + s.name + ".layout").node();
     PQ_RETURN_IF_ERROR(check_layout(s.layout, node, "splits." + s.name + ".layout"));
+  }
+  if (ds.FileColumns().empty()) return r.Error(t.get("columns"), prefix + "columns", "at least one column must be stored (in_file)");
+  if (ds.source.format == SourceFormat::kPostgres && !ds.source.table.empty() && ds.time_column.empty()) {
+    return r.Error(&t, prefix + "time_column", "a postgres table source selects rows by date, so the dataset needs time_column");
   }
   for (const auto& col : ds.sort_by) {
     if (!names.count(col)) return r.Error(t.get("sort_by"), prefix + "sort_by", "'" + col + "' is not a column of the dataset");
@@ -298,6 +319,7 @@ std::string SourceFormatName(SourceFormat format) {
     case SourceFormat::kCsv: return "csv";
     case SourceFormat::kNdjson: return "ndjson";
     case SourceFormat::kJson: return "json";
+    case SourceFormat::kPostgres: return "postgres";
   }
   return "?";
 }
@@ -307,6 +329,14 @@ const ColumnSpec* DatasetConfig::FindColumn(std::string_view column) const {
     if (c.name == column) return &c;
   }
   return nullptr;
+}
+
+std::vector<const ColumnSpec*> DatasetConfig::FileColumns() const {
+  std::vector<const ColumnSpec*> out;
+  for (const auto& c : columns) {
+    if (c.in_file) out.push_back(&c);
+  }
+  return out;
 }
 
 const SplitSpec* DatasetConfig::FindSplit(std::string_view split) const {

@@ -15,7 +15,7 @@
 namespace pqflow {
 
 enum class Codec { kSnappy, kGzip, kZstd, kLz4, kBrotli, kUncompressed };
-enum class SourceFormat { kCsv, kNdjson, kJson };
+enum class SourceFormat { kCsv, kNdjson, kJson, kPostgres };
 
 Result<Codec> ParseCodec(std::string_view name);
 std::string CodecName(Codec codec);       // "zstd"
@@ -28,7 +28,10 @@ struct ColumnSpec {
   ColumnType type;
   bool nullable = true;
   std::string expr;   // SQL over the other columns for derived columns; empty = read from input
-  std::string field;  // input field or CSV header name; default: name
+  std::string field;  // input field, CSV header or PostgreSQL column name; default: name
+  // false: the column feeds layouts (e.g. {org_slug} from a join) but is not stored in the
+  // Parquet files, whose schema then stays exactly the declared stored columns.
+  bool in_file = true;
 };
 
 struct SourceSpec {
@@ -43,6 +46,19 @@ struct SourceSpec {
   std::string timestamp_format;   // csv: strptime format if not ISO 8601
   std::string record_path;        // json: dotted path to the array of records, e.g. "recommendations"
   std::vector<std::string> parent_fields;  // json: fields read from the document, not the record
+
+  // postgres: a libpq connection string ("host=... dbname=..." or "postgresql://..."); empty
+  // = libpq's environment (PGHOST, PGDATABASE, PGPASSFILE, ...). A password in it is never
+  // printed.
+  std::string dsn;
+  // postgres: either a table (rows filtered by the dataset's time_column) or a query whose
+  // text may use {date}, {from} and {to} (dates, inclusive), e.g. for a join.
+  std::string table;
+  std::string query;
+  // postgres, query sources: the DELETE for --delete-after-export, with the same
+  // parameters, e.g. "DELETE FROM pageviews WHERE date BETWEEN {from} AND {to}". Table
+  // sources derive it from the table and time_column.
+  std::string delete_sql;
 };
 
 struct SplitSpec {
@@ -68,6 +84,8 @@ struct DatasetConfig {
   std::vector<std::string> sort_by;
 
   const ColumnSpec* FindColumn(std::string_view column) const;
+  // The columns stored in the files (in_file), in declared order.
+  std::vector<const ColumnSpec*> FileColumns() const;
   const SplitSpec* FindSplit(std::string_view split) const;
 };
 

@@ -504,7 +504,7 @@ TEST(ConfigErrorTest, WrongValueTypes) {
   ExpectConfigError(MinimalDataset("[datasets.x.source]\nheader = \"yes\"\n"), "header", "datasets.x.source.header",
                     "expected true or false");
   ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"xml\"\n"), "xml", "datasets.x.source.format",
-                    "expected csv, ndjson or json");
+                    "expected csv, ndjson, json or postgres");
   ExpectConfigError(MinimalDataset("max_file_size = \"12XB\"\n"), "max_file_size", "datasets.x.max_file_size",
                     "unknown unit");
   ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"csv\"\nrecord_path = \"a\"\n"), "[datasets.x.source]",
@@ -658,6 +658,62 @@ TEST(CodecTest, NamesAndLevels) {
   EXPECT_EQ(SourceFormatName(SourceFormat::kCsv), "csv");
   EXPECT_EQ(SourceFormatName(SourceFormat::kNdjson), "ndjson");
   EXPECT_EQ(SourceFormatName(SourceFormat::kJson), "json");
+}
+
+}  // namespace
+}  // namespace pqflow
+
+namespace pqflow {
+namespace {
+
+TEST(PostgresSourceConfigTest, TableOrQueryWithDelete) {
+  auto c = ParseConfig(MinimalDataset("[datasets.x.source]\nformat = \"postgres\"\ndsn = \"host=db dbname=a\"\n"
+                                      "query = \"SELECT d, name FROM t WHERE d BETWEEN {from} AND {to}\"\n"
+                                      "delete = \"DELETE FROM t WHERE d BETWEEN {from} AND {to}\"\n"),
+                       kOrigin, kBase);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const SourceSpec& s = c->datasets.at("x").source;
+  EXPECT_EQ(s.format, SourceFormat::kPostgres);
+  EXPECT_EQ(s.dsn, "host=db dbname=a");
+  EXPECT_EQ(s.delete_sql, "DELETE FROM t WHERE d BETWEEN {from} AND {to}");
+  auto t = ParseConfig(MinimalDataset("[datasets.x.source]\nformat = \"postgresql\"\ntable = \"analytics.pv\"\n"), kOrigin,
+                       kBase);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->datasets.at("x").source.table, "analytics.pv");
+}
+
+TEST(PostgresSourceConfigTest, Errors) {
+  ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"postgres\"\n"), "[datasets.x.source]",
+                    "datasets.x.source.table", "exactly one of table");
+  ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"postgres\"\ntable = \"t\"\nquery = \"SELECT 1\"\n"),
+                    "[datasets.x.source]", "datasets.x.source.table", "exactly one of table");
+  ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"csv\"\ntable = \"t\"\n"), "table =",
+                    "datasets.x.source.table", "only applies to format = \"postgres\"");
+  ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"postgres\"\ntable = \"t\"\ndelete = \"DELETE\"\n"),
+                    "delete =", "datasets.x.source.delete", "delete only applies to query sources");
+  ExpectConfigError(MinimalDataset("[datasets.x.source]\nformat = \"mysql\"\n"), "mysql", "datasets.x.source.format",
+                    "expected csv, ndjson, json or postgres");
+}
+
+TEST(PostgresSourceConfigTest, PathOnlyColumns) {
+  auto c = ParseConfig(MinimalDataset("", "[[datasets.x.columns]]\nname = \"org\"\ntype = \"string\"\nin_file = false\n"),
+                       kOrigin, kBase);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const DatasetConfig& ds = c->datasets.at("x");
+  ASSERT_EQ(ds.columns.size(), 3u);
+  EXPECT_FALSE(ds.columns[2].in_file);
+  ASSERT_EQ(ds.FileColumns().size(), 2u);
+  EXPECT_EQ(ds.FileColumns()[1]->name, "name");
+}
+
+TEST(PostgresSourceConfigTest, SeedExampleLoads) {
+  auto c = LoadConfigFile(std::string(PQFLOW_SOURCE_DIR) + "/examples/pageviews_postgres.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const DatasetConfig& ds = c->datasets.at("pageviews");
+  EXPECT_EQ(ds.FileColumns().size(), 10u);
+  EXPECT_NE(ds.FindSplit("organization"), nullptr);
+  EXPECT_NE(ds.FindSplit("project"), nullptr);
+  EXPECT_NE(ds.source.query.find("{from}"), std::string::npos);
 }
 
 }  // namespace

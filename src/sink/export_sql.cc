@@ -117,7 +117,7 @@ std::string PartitionListSql(const PathTemplate& layout, const std::string& tabl
 
 std::string PartitionCopySql(const DatasetConfig& ds, const std::string& table, int64_t pid, const std::string& target) {
   std::string cols;
-  for (const auto& c : ds.columns) cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(c.name);
+  for (const ColumnSpec* c : ds.FileColumns()) cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(c->name);
   std::string order;
   for (const auto& c : ds.sort_by) order += (order.empty() ? " ORDER BY " : ", ") + QuoteIdentifier(c);
   // RETURN_STATS costs as much as writing a small file (it gathers column statistics), so
@@ -141,7 +141,7 @@ std::string ParquetOptions(const DatasetConfig& ds) {
 std::string LayoutCopySql(const DatasetConfig& ds, const PathTemplate& layout, const CopyTarget& target) {
   auto ok_only = [](const std::string& key_sql) { return "CASE WHEN __pq_state = 'ok' THEN " + key_sql + " ELSE 'n' END"; };
   std::string select;
-  for (const auto& c : ds.columns) select += QuoteIdentifier(c.name) + ", ";
+  for (const ColumnSpec* c : ds.FileColumns()) select += QuoteIdentifier(c->name) + ", ";
   // State, date and hour keys are never ambiguous in a folder name (a NULL date or hour is
   // only possible outside 'ok' rows), so they are partitioned by their typed values, which
   // is cheaper than building strings for every row; column values get the 'v'/'n' prefix.

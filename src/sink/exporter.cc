@@ -18,6 +18,7 @@
 #include "sink/export_sql.h"
 #include "sink/manifest.h"
 #include "sink/staged_output.h"
+#include "source/pg_source.h"
 #include "storage/storage.h"
 
 namespace pqflow::sink {
@@ -42,6 +43,10 @@ struct Partition {
   int64_t bytes = 0;
   bool rotated = false;  // already split by max_file_size when written
   std::optional<Manifest> previous;  // the partition's manifest before this run, if any
+  std::string manifest_path;
+  // Files of the previous version that stay: rows a committed --delete-after-export run
+  // removed from PostgreSQL, which this run therefore cannot read again.
+  std::vector<ManifestFile> kept;
 };
 
 std::string UtcNow(const char* fmt) {
@@ -92,10 +97,16 @@ class ExportRun {
     report_.storage = storage_->Describe();
     report_.run_id = UtcNow("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
     PQ_RETURN_IF_ERROR(ResolveLayouts());
-    PQ_RETURN_IF_ERROR(ResolveInputs());
+    if (!postgres()) PQ_RETURN_IF_ERROR(ResolveInputs());
     PQ_ASSIGN_OR_RETURN(lock_, storage_->LockDataset(ds_.name));
-    PQ_RETURN_IF_ERROR(SkipExportedInputs());
-    if (!inputs_.empty()) {
+    bool work = true;
+    if (postgres()) {
+      PQ_ASSIGN_OR_RETURN(work, PgRangeNeedsExport());
+    } else {
+      PQ_RETURN_IF_ERROR(SkipExportedInputs());
+      work = !inputs_.empty();
+    }
+    if (work) {
       PQ_ASSIGN_OR_RETURN(staging_, storage_->MakeStagingDir(ds_.name));
       Status s = Process();
       Status removed = Timed("remove staging", [&] { return storage_->RemoveStagingDir(staging_); });
@@ -117,7 +128,41 @@ class ExportRun {
     PQ_RETURN_IF_ERROR(Timed("collect rejects", [&] { return CollectRejects(); }));
     PQ_RETURN_IF_ERROR(CheckOnError());
     PQ_RETURN_IF_ERROR(Timed("rotate", [&] { return RotateLargeFiles(); }));
-    return Timed("publish", [&] { return Commit(); });
+    PQ_RETURN_IF_ERROR(Timed("publish", [&] { return Commit(); }));
+    if (!options_.delete_after_export || options_.dry_run) return Status::OK();
+    return Timed("verify and delete", [&] { return VerifyAndDelete(); });
+  }
+
+  bool postgres() const { return ds_.source.format == SourceFormat::kPostgres; }
+
+  // PostgreSQL: one date range per run. Without --delete-after-export or --overwrite, a
+  // range whose daily partitions are all complete is skipped without reading it again.
+  Result<bool> PgRangeNeedsExport() {
+    const auto& sel = options_.selection;
+    if (sel.mode == source::DateMode::kHistorical) return Status::Internal("historical runs are split by date");
+    pg_range_ = sel.mode == source::DateMode::kLatest
+                    ? source::PgDateRange{CivilDate::TodayUtc().AddDays(-1), CivilDate::TodayUtc().AddDays(-1)}
+                    : source::PgDateRange{sel.from, sel.to};
+    if (options_.overwrite || options_.delete_after_export) return true;
+    const PathTemplate& main = layouts_[0].tmpl;
+    if (main.Granularity() != PathTemplate::DateGranularity::kDay || main.HasHourToken() || !main.ColumnNames().empty()) {
+      return true;
+    }
+    std::vector<SkippedPartition> done;
+    for (CivilDate d = pg_range_.from; d <= pg_range_.to; d = d.AddDays(1)) {
+      PartitionValues v;
+      v.date = d;
+      PQ_ASSIGN_OR_RETURN(std::string path, main.Format(v));
+      Manifest m;
+      if (!PartitionIsComplete(*storage_, ManifestPathFor(path), &m)) return true;
+      done.push_back({path, m.rows, "already exists, skipping"});
+    }
+    for (auto& d : done) {
+      report_.rows_read += d.rows;
+      report_.rows_skipped += d.rows;
+      report_.skipped.push_back(std::move(d));
+    }
+    return false;
   }
 
   template <typename F>
@@ -208,10 +253,19 @@ class ExportRun {
       report_.inputs.push_back({in.path, in.size});
       report_.input_bytes += in.size;
     }
-    PQ_ASSIGN_OR_RETURN(std::string source_sql, source::BuildSourceSql(ds_, inputs_));
+    std::string source_sql;
+    if (postgres()) {
+      PQ_ASSIGN_OR_RETURN(source_sql, ReadPostgres());
+    } else {
+      PQ_ASSIGN_OR_RETURN(source_sql, source::BuildSourceSql(ds_, inputs_));
+    }
     std::vector<PathTemplate> templates;
     for (const auto& l : layouts_) templates.push_back(l.tmpl);
-    std::string rows = RowsSql(ds_, source_sql, templates, options_.selection);
+    source::InputSelection row_filter = options_.selection;
+    if (postgres()) {  // rows a query returns outside the asked dates are not exported
+      row_filter = {{"postgres"}, source::DateMode::kRange, pg_range_.from, pg_range_.to};
+    }
+    std::string rows = RowsSql(ds_, source_sql, templates, row_filter);
     materialized_ = layouts_.size() > 1 || ds_.source.format != SourceFormat::kCsv ||
                     std::any_of(layouts_.begin(), layouts_.end(), [&](const Layout& l) { return PerPartition(l); });
     if (!materialized_) {
@@ -221,6 +275,66 @@ class ExportRun {
     ProgressPoller poll(*conn_, options_, "reading");
     PQ_RETURN_IF_ERROR(conn_->Execute("CREATE TEMP TABLE __pq_rows AS " + rows).WithContext(InputContext()));
     rows_relation_ = "__pq_rows";
+    return Status::OK();
+  }
+
+  // Streams the range from PostgreSQL into a DuckDB table (spilling to the staging
+  // directory beyond the memory limit) and returns the source relation over it.
+  Result<std::string> ReadPostgres() {
+    PQ_ASSIGN_OR_RETURN(pg_, source::PgSource::Open(ds_, options_.delete_after_export));
+    if (options_.delete_after_export) {
+      PQ_ASSIGN_OR_RETURN(pg_txid_, pg_->TransactionId());
+    }
+    ProgressPoller poll(*conn_, options_, "reading");
+    auto progress = [&](int64_t rows) {
+      if (options_.progress) options_.progress("reading: " + std::to_string(rows) + " rows", -1);
+    };
+    PQ_ASSIGN_OR_RETURN(source::PgCopyStats copied, pg_->CopyInto(pg_range_, *conn_, "__pq_pg", progress));
+    pg_rows_ = copied.rows;
+    report_.inputs.push_back({pg_->Describe(), copied.bytes});
+    report_.input_bytes += copied.bytes;
+    return std::string(
+        "SELECT *, NULL::VARCHAR AS __pq_file, NULL::BIGINT AS __pq_line, NULL::VARCHAR AS __pq_reason, "
+        "NULL::VARCHAR AS __pq_raw FROM __pq_pg");
+  }
+
+  // --delete-after-export: the published files are read back and must hold exactly the rows
+  // PostgreSQL sent (count and an order-independent checksum); only then are the same rows
+  // deleted in the transaction that read them. Any failure rolls back: nothing is deleted,
+  // and the files' transaction id tells the next run that their rows are still in the source.
+  Status VerifyAndDelete() {
+    auto refuse = [&](const std::string& why) {
+      return Status::FailedPrecondition("export " + ds_.name + ": not deleting from PostgreSQL: " + why +
+                                        "; the rows stay in the source and the next run exports them again");
+    };
+    if (report_.rows_rejected > 0 || report_.rows_outside_dates > 0 || report_.rows_written != pg_rows_) {
+      return refuse(std::to_string(pg_rows_) + " rows read but " + std::to_string(report_.rows_written) + " written (" +
+                    std::to_string(report_.rows_rejected) + " rejected, " + std::to_string(report_.rows_outside_dates) +
+                    " outside the dates)");
+    }
+    std::string files, cols;
+    for (const auto& f : report_.files) {
+      if (f.split.empty()) files += (files.empty() ? "" : ", ") + QuoteLiteral(storage_->LocalPath(f.path));
+    }
+    for (const ColumnSpec* c : ds_.FileColumns()) {
+      if (c->expr.empty()) cols += (cols.empty() ? "" : ", ") + ("CAST(" + QuoteIdentifier(c->name) + " AS VARCHAR)");
+    }
+    std::string checksum = "SELECT count(*), CAST(coalesce(sum(hash(" + cols + ")), 0) AS VARCHAR) FROM ";
+    PQ_ASSIGN_OR_RETURN(duck::QueryResult read, conn_->Query(checksum + "__pq_pg"));
+    std::string written_sql = files.empty() ? checksum + "__pq_pg WHERE false" : checksum + "read_parquet([" + files + "])";
+    PQ_ASSIGN_OR_RETURN(duck::QueryResult written, conn_->Query(written_sql));
+    if (read.GetInt64(0, 0) != written.GetInt64(0, 0) || read.Get(0, 1) != written.Get(0, 1)) {
+      return refuse("the files re-read hold " + std::to_string(written.GetInt64(0, 0)) + " rows (checksum " +
+                    written.GetOr(0, 1, "") + "), PostgreSQL sent " + std::to_string(read.GetInt64(0, 0)) +
+                    " (checksum " + read.GetOr(0, 1, "") + ")");
+    }
+    PQ_ASSIGN_OR_RETURN(int64_t deleted, pg_->DeleteRange(pg_range_));
+    if (deleted != pg_rows_) {
+      return refuse("the DELETE matched " + std::to_string(deleted) + " rows, not the " + std::to_string(pg_rows_) +
+                    " exported (rolled back)");
+    }
+    PQ_RETURN_IF_ERROR(pg_->Commit().WithContext("export " + ds_.name));
+    report_.rows_deleted = deleted;
     return Status::OK();
   }
 
@@ -362,7 +476,7 @@ class ExportRun {
   Status AddStaged(size_t index, const PartitionValues& v, StagedFile f, bool rotated) {
     PQ_ASSIGN_OR_RETURN(std::string path, layouts_[index].tmpl.Format(v));
     auto [it, inserted] = partition_index_.emplace(std::make_pair(index, path), partitions_.size());
-    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0, rotated, std::nullopt});
+    if (inserted) partitions_.push_back(Partition{index, v, {}, {}, 0, 0, rotated, std::nullopt, "", {}});
     Partition& p = partitions_[it->second];
     p.rows += f.rows;
     p.bytes += f.bytes;
@@ -469,13 +583,13 @@ class ExportRun {
     std::vector<std::string> staged_paths;
     for (auto& p : partitions_) {
       PQ_ASSIGN_OR_RETURN(std::string path, layouts_[p.layout].tmpl.Format(p.values));
-      for (size_t i = 0; i < p.staged.size(); ++i) {
-        p.dest.push_back(p.staged.size() == 1 ? path : RotatedFileName(path, static_cast<int>(i) + 1));
-      }
+      p.manifest_path = ManifestPathFor(path);
       bool main = p.layout == 0;
       if (main) report_.rows_read += p.rows;
-      if (auto old = ReadManifest(*storage_, ManifestPathFor(p.dest[0])); old.ok()) p.previous = std::move(old).value();
-      if (!options_.overwrite && p.previous && FilesMatch(*storage_, *p.previous)) {
+      if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
+      if (postgres() && p.previous) PQ_RETURN_IF_ERROR(KeepDeletedRows(&p));
+      NameFiles(path, &p);
+      if (!options_.overwrite && !options_.delete_after_export && p.previous && FilesMatch(*storage_, *p.previous)) {
         if (main) {
           report_.rows_skipped += p.rows;
           report_.skipped.push_back({p.dest[0], p.rows, "already exists, skipping"});
@@ -511,7 +625,8 @@ class ExportRun {
       // Files of the previous version that the new one does not replace go after the new
       // manifest is in place.
       for (const auto& f : p->previous->files) {
-        if (std::find(p->dest.begin(), p->dest.end(), f.path) == p->dest.end()) superseded.push_back(f.path);
+        bool kept = std::any_of(p->kept.begin(), p->kept.end(), [&](const ManifestFile& k) { return k.path == f.path; });
+        if (!kept && std::find(p->dest.begin(), p->dest.end(), f.path) == p->dest.end()) superseded.push_back(f.path);
       }
     }
     Status s = storage_->PublishAll(moves).WithContext("export " + ds_.name);
@@ -527,15 +642,67 @@ class ExportRun {
     return Status::OK();
   }
 
+  // A partition that a committed --delete-after-export run wrote holds rows that are no
+  // longer in PostgreSQL: they are kept, and this run's rows (late arrivals) are added as
+  // new files. Files of runs whose transaction did not commit are replaced: their rows are
+  // still in the source and were read again.
+  Status KeepDeletedRows(Partition* p) {
+    for (const auto& f : p->previous->files) {
+      if (!f.source_txid) continue;
+      PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, pg_->TransactionState(*f.source_txid));
+      if (state == source::PgTransactionState::kInProgress) {
+        return Status::FailedPrecondition("export " + ds_.name + ": " + f.path + " was written by PostgreSQL transaction " +
+                                          std::to_string(*f.source_txid) + ", which is still running; try again later");
+      }
+      if (state == source::PgTransactionState::kCommitted) p->kept.push_back(f);
+      if (state == source::PgTransactionState::kUnknown) {
+        return Status::FailedPrecondition("export " + ds_.name + ": cannot tell whether PostgreSQL transaction " +
+                                          std::to_string(*f.source_txid) + " (which wrote " + f.path +
+                                          ") committed; check the source and remove or keep that partition by hand");
+      }
+    }
+    if (!p->kept.empty() && !options_.delete_after_export) {
+      return Status::FailedPrecondition(
+          "export " + ds_.name + ": " + p->kept.front().path +
+          " holds rows already deleted from PostgreSQL; replacing it would lose them. Run with --delete-after-export "
+          "to add the rows the source still has");
+    }
+    return Status::OK();
+  }
+
+  // Final names: the layout's name (or -0001, -0002... when rotated); around kept files,
+  // the next free numbers.
+  static void NameFiles(const std::string& path, Partition* p) {
+    if (p->kept.empty()) {
+      for (size_t i = 0; i < p->staged.size(); ++i) {
+        p->dest.push_back(p->staged.size() == 1 ? path : RotatedFileName(path, static_cast<int>(i) + 1));
+      }
+      return;
+    }
+    int n = 1;
+    for (size_t i = 0; i < p->staged.size(); ++i) {
+      auto used = [&](const std::string& name) {
+        return std::any_of(p->kept.begin(), p->kept.end(), [&](const ManifestFile& f) { return f.path == name; });
+      };
+      while (used(RotatedFileName(path, n))) ++n;
+      p->dest.push_back(RotatedFileName(path, n++));
+    }
+  }
+
   // The manifest of a partition about to be published: path and JSON. Runs on several
   // threads (hashing the staged files is most of the work).
   Result<std::pair<std::string, std::string>> ManifestFor(const Partition& p) const {
     Manifest m = NewManifest(p);
+    m.files = p.kept;
+    for (const auto& f : p.kept) {
+      m.rows += f.rows;
+      m.bytes += f.bytes;
+    }
     for (size_t i = 0; i < p.staged.size(); ++i) {
       PQ_ASSIGN_OR_RETURN(std::string sha, Sha256File(p.staged[i].local_path));
-      m.files.push_back({p.dest[i], p.staged[i].rows, p.staged[i].bytes, sha});
+      m.files.push_back({p.dest[i], p.staged[i].rows, p.staged[i].bytes, sha, pg_txid_});
     }
-    return std::make_pair(ManifestPathFor(p.dest[0]), m.ToJson());
+    return std::make_pair(p.manifest_path, m.ToJson());
   }
 
   Manifest NewManifest(const Partition& p) const {
@@ -548,7 +715,7 @@ class ExportRun {
     for (const auto& [k, v] : p.values.columns) m.columns.emplace_back(k, v);
     m.rows = p.rows;
     m.bytes = p.bytes;
-    m.schema = ds_.columns;
+    for (const ColumnSpec* c : ds_.FileColumns()) m.schema.push_back(*c);
     m.compression = CodecName(ds_.compression);
     for (const auto& in : inputs_) m.sources.push_back({in.path, in.size, in.mtime_ns});
     m.source_fingerprint = SourceFingerprint(m.sources);
@@ -580,6 +747,10 @@ class ExportRun {
   std::optional<duck::Connection> conn_;
   bool materialized_ = false;
   std::string rows_relation_;
+  std::unique_ptr<source::PgSource> pg_;  // PostgreSQL sources: the reading transaction
+  source::PgDateRange pg_range_;
+  std::optional<int64_t> pg_txid_;        // with --delete-after-export
+  int64_t pg_rows_ = 0;
   std::vector<Partition> partitions_;
   std::map<std::pair<size_t, std::string>, size_t> partition_index_;  // (layout, path) -> partitions_
   std::vector<StagedFile> bad_files_;
@@ -590,8 +761,35 @@ class ExportRun {
 
 Result<RunReport> RunExport(const Config& config, const std::string& dataset, const ExportOptions& options) {
   PQ_ASSIGN_OR_RETURN(const DatasetConfig* ds, config.FindDataset(dataset));
-  ExportRun run(config, *ds, options);
-  return run.Run();
+  if (ds->source.format != SourceFormat::kPostgres || options.selection.mode != source::DateMode::kHistorical) {
+    ExportRun run(config, *ds, options);
+    return run.Run();
+  }
+  // PostgreSQL backfill: one transaction and one run per date present, so that a stopped
+  // backfill resumes at the first date without a complete partition.
+  std::vector<CivilDate> dates;
+  {
+    PQ_ASSIGN_OR_RETURN(auto pg, source::PgSource::Open(*ds, /*will_delete=*/false));
+    PQ_ASSIGN_OR_RETURN(dates, pg->DatesPresent());
+  }
+  if (dates.empty()) return Status::NotFound("dataset " + ds->name + ": the PostgreSQL source has no rows");
+  RunReport total;
+  for (size_t i = 0; i < dates.size(); ++i) {
+    ExportOptions one = options;
+    one.selection.mode = source::DateMode::kDate;
+    one.selection.from = one.selection.to = dates[i];
+    if (options.progress) {
+      one.progress = [&, i](const std::string& step, double) {
+        options.progress(dates[i].ToIso() + " " + step, 100.0 * static_cast<double>(i) / static_cast<double>(dates.size()));
+      };
+    }
+    ExportRun run(config, *ds, one);
+    auto report = run.Run();
+    if (!report.ok()) return report.status().WithContext("export " + ds->name + " --historical: date " + dates[i].ToIso());
+    if (i == 0) total = *report;
+    else total.Add(*report);
+  }
+  return total;
 }
 
 }  // namespace pqflow::sink

@@ -1,4 +1,5 @@
-// `pqflow export`: one dataset, from its file source into its layout(s), atomically.
+// `pqflow export`: one dataset, from its file or PostgreSQL source into its layout(s),
+// atomically.
 //
 // Pipeline: inputs -> DuckDB (read, validate, derive columns) -> one partitioned COPY per
 // layout into a staging directory -> rejects collected -> staged files fsynced -> each
@@ -29,6 +30,9 @@ struct ExportOptions {
   bool overwrite = false;               // replace complete partitions instead of skipping them
   OnError on_error = OnError::kQuarantine;
   std::vector<std::string> splits;      // split names to write besides the enabled ones
+  // PostgreSQL sources: delete the exported rows from the source, in the transaction that
+  // read them, once the files are published and re-read (count and checksum).
+  bool delete_after_export = false;
   int threads = 0;                      // DuckDB threads; 0 = all cores
   // DuckDB's memory limit; beyond it DuckDB spills to the staging directory. Peak RSS is
   // about this plus ~300 MB (measured: 2.3 GB with 2 GB; docs/benchmarks.md).

@@ -33,7 +33,9 @@ std::string Manifest::ToJson() const {
   j["bytes"] = bytes;
   j["files"] = json::array();
   for (const auto& f : files) {
-    j["files"].push_back({{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}, {"sha256", f.sha256}});
+    json file = {{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}, {"sha256", f.sha256}};
+    if (f.source_txid) file["source_txid"] = *f.source_txid;
+    j["files"].push_back(std::move(file));
   }
   j["schema"] = json::array();
   for (const auto& c : schema) {
@@ -77,8 +79,10 @@ Result<Manifest> Manifest::FromJson(const std::string& text, const std::string& 
     m.rows = j.at("rows").get<int64_t>();
     m.bytes = j.at("bytes").get<int64_t>();
     for (const auto& f : j.at("files")) {
-      m.files.push_back({f.at("path").get<std::string>(), f.at("rows").get<int64_t>(), f.at("bytes").get<int64_t>(),
-                         f.at("sha256").get<std::string>()});
+      ManifestFile file{f.at("path").get<std::string>(), f.at("rows").get<int64_t>(), f.at("bytes").get<int64_t>(),
+                        f.at("sha256").get<std::string>(), std::nullopt};
+      if (f.contains("source_txid")) file.source_txid = f.at("source_txid").get<int64_t>();
+      m.files.push_back(std::move(file));
     }
     for (const auto& c : j.at("schema")) {
       ColumnSpec col;

@@ -20,6 +20,10 @@ struct ManifestFile {
   int64_t rows = 0;
   int64_t bytes = 0;
   std::string sha256;
+  // PostgreSQL sources: the id of the transaction that read this file's rows. Whether that
+  // transaction committed (pg_xact_status) says whether the rows were also deleted from
+  // the source (--delete-after-export), which decides what a later run may replace.
+  std::optional<int64_t> source_txid;
 };
 
 struct ManifestSource {

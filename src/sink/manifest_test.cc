@@ -33,8 +33,8 @@ Manifest FullManifest() {
   m.hour = 7;
   m.columns = {{"region", std::nullopt}, {"workspace_id", "ws/\"42\"\n"}};
   m.files = {{"ws%2F42/2025-10-28/07/events-0001.parquet", 1000, 123456,
-              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-             {"ws%2F42/2025-10-28/07/events-0002.parquet", 5, 789, "00ff"}};
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 9000000001},
+             {"ws%2F42/2025-10-28/07/events-0002.parquet", 5, 789, "00ff", std::nullopt}};
   m.rows = 1005;
   m.bytes = 124245;
   m.schema = {Column("ts", ColumnType{TypeKind::kTimestamp, 0, 0}, false),
@@ -63,6 +63,7 @@ void ExpectSameManifest(const Manifest& a, const Manifest& b) {
     EXPECT_EQ(a.files[i].rows, b.files[i].rows) << i;
     EXPECT_EQ(a.files[i].bytes, b.files[i].bytes) << i;
     EXPECT_EQ(a.files[i].sha256, b.files[i].sha256) << i;
+    EXPECT_EQ(a.files[i].source_txid, b.files[i].source_txid) << i;
   }
   EXPECT_EQ(a.rows, b.rows);
   EXPECT_EQ(a.bytes, b.bytes);
@@ -269,8 +270,8 @@ class PartitionCompleteTest : public ::testing::Test {
     manifest_.dataset = "pageviews";
     manifest_.layout = "pv/{yyyy}/{mm}/{dd}/pageviews_{date}.parquet";
     manifest_.date = "2026-01-15";
-    manifest_.files = {{"pv/2026/01/15/pageviews_2026-01-15.parquet", 3, 13, "aa"},
-                       {"pv/2026/01/15/pageviews_2026-01-15-0002.parquet", 4, 12, "bb"}};
+    manifest_.files = {{"pv/2026/01/15/pageviews_2026-01-15.parquet", 3, 13, "aa", std::nullopt},
+                       {"pv/2026/01/15/pageviews_2026-01-15-0002.parquet", 4, 12, "bb", std::nullopt}};
     manifest_.rows = 7;
     manifest_.bytes = 25;
     manifest_path_ = ManifestPathFor(manifest_.files[0].path);

@@ -29,6 +29,25 @@ std::string HumanBytes(int64_t b) {
 
 }  // namespace
 
+void RunReport::Add(const RunReport& other) {
+  inputs.insert(inputs.end(), other.inputs.begin(), other.inputs.end());
+  input_bytes += other.input_bytes;
+  rows_read += other.rows_read;
+  rows_written += other.rows_written;
+  rows_rejected += other.rows_rejected;
+  rows_skipped += other.rows_skipped;
+  rows_outside_dates += other.rows_outside_dates;
+  rows_deleted += other.rows_deleted;
+  bytes_written += other.bytes_written;
+  split_bytes_written += other.split_bytes_written;
+  seconds += other.seconds;
+  files.insert(files.end(), other.files.begin(), other.files.end());
+  skipped.insert(skipped.end(), other.skipped.begin(), other.skipped.end());
+  rejects.insert(rejects.end(), other.rejects.begin(), other.rejects.end());
+  if (!other.report_path.empty()) report_path = other.report_path;
+  if (!other.rejects_path.empty()) rejects_path = other.rejects_path;
+}
+
 std::string RunReport::ToJson() const {
   json j;
   j["run_id"] = run_id;
@@ -39,7 +58,8 @@ std::string RunReport::ToJson() const {
   for (const auto& in : inputs) j["inputs"].push_back({{"path", in.path}, {"bytes", in.bytes}});
   j["input_bytes"] = input_bytes;
   j["rows"] = {{"read", rows_read}, {"written", rows_written}, {"rejected", rows_rejected},
-               {"skipped", rows_skipped}, {"outside_dates", rows_outside_dates}, {"balanced", Balances()}};
+               {"skipped", rows_skipped}, {"outside_dates", rows_outside_dates}, {"deleted_from_source", rows_deleted},
+               {"balanced", Balances()}};
   j["bytes_written"] = bytes_written;
   j["split_bytes_written"] = split_bytes_written;
   j["compression_ratio"] = input_bytes > 0 ? static_cast<double>(bytes_written) / static_cast<double>(input_bytes) : 0.0;
@@ -93,6 +113,7 @@ std::string RunReport::ToText() const {
          " written=" + std::to_string(rows_written) + " rejected=" + std::to_string(rows_rejected) +
          " skipped=" + std::to_string(rows_skipped);
   if (rows_outside_dates > 0) out += " outside_dates=" + std::to_string(rows_outside_dates);
+  if (rows_deleted > 0) out += " deleted_from_source=" + std::to_string(rows_deleted);
   out += " files=" + std::to_string(files.size()) + " in=" + HumanBytes(input_bytes) + " out=" + HumanBytes(bytes_written);
   if (split_bytes_written > 0) out += " (+" + HumanBytes(split_bytes_written) + " in splits)";
   if (bytes_written > 0) out += " ratio=" + Fixed(ratio, 1) + "% (saved " + Fixed(100 - ratio, 1) + "%)";

@@ -48,6 +48,7 @@ struct RunReport {
   int64_t rows_rejected = 0;
   int64_t rows_skipped = 0;
   int64_t rows_outside_dates = 0;
+  int64_t rows_deleted = 0;         // from a PostgreSQL source, --delete-after-export
   int64_t bytes_written = 0;        // main layout: what the compression ratio compares
   int64_t split_bytes_written = 0;  // per-split copies
   double seconds = 0;
@@ -60,6 +61,8 @@ struct RunReport {
   bool Balances() const {
     return rows_read == rows_written + rows_rejected + rows_skipped + rows_outside_dates;
   }
+  // Folds a later run into this one (a --historical export runs one date at a time).
+  void Add(const RunReport& other);
   std::string ToJson() const;
   std::string RejectsNdjson() const;
   // "export:parquet file=... rows=... compressed_kb=... ratio=...%" per file, then a summary.

@@ -227,6 +227,7 @@ Result<std::string> BuildSourceSql(const DatasetConfig& dataset, const std::vect
       return CsvSql(dataset, inputs);
     case SourceFormat::kNdjson: return JsonSql(dataset, NdjsonRecordsSql(inputs));
     case SourceFormat::kJson: return JsonSql(dataset, JsonDocRecordsSql(dataset, inputs));
+    case SourceFormat::kPostgres: break;  // read by PgSource, not from files
   }
   return Status::Internal("unknown source format");
 }

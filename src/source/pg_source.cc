@@ -1,0 +1,294 @@
+#include "source/pg_source.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "source/pg_binary.h"
+
+namespace pqflow::source {
+
+namespace {
+
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string DescribeParts(const char* host, const char* port, const char* db, const char* user) {
+  auto part = [](const char* key, const char* value) {
+    return value != nullptr && *value != '\0' ? std::string(key) + "=" + value + " " : std::string();
+  };
+  return Trim(part("host", host) + part("port", port) + part("dbname", db) + part("user", user));
+}
+
+const ColumnSpec* TimeColumn(const DatasetConfig& ds) {
+  return ds.time_column.empty() ? nullptr : ds.FindColumn(ds.time_column);
+}
+
+}  // namespace
+
+std::string DescribeDsn(const std::string& dsn) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+  if (opts == nullptr) {
+    if (err != nullptr) PQfreemem(err);
+    return "(unparseable connection string)";
+  }
+  const char* host = nullptr;
+  const char* port = nullptr;
+  const char* db = nullptr;
+  const char* user = nullptr;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    std::string k = o->keyword;
+    if (k == "host" || k == "hostaddr") host = host != nullptr ? host : o->val;
+    if (k == "port") port = o->val;
+    if (k == "dbname") db = o->val;
+    if (k == "user") user = o->val;
+  }
+  // libpq's environment fills what the string leaves out.
+  std::string out = DescribeParts(host != nullptr ? host : std::getenv("PGHOST"), port != nullptr ? port : std::getenv("PGPORT"),
+                                  db != nullptr ? db : std::getenv("PGDATABASE"), user != nullptr ? user : std::getenv("PGUSER"));
+  PQconninfoFree(opts);
+  return out.empty() ? "(libpq defaults)" : out;
+}
+
+std::string BindDates(const std::string& sql, const PgDateRange& range) {
+  auto literal = [](const CivilDate& d) { return "'" + d.ToIso() + "'::date"; };
+  std::string out;
+  for (size_t i = 0; i < sql.size();) {
+    if (sql.compare(i, 6, "{date}") == 0) {
+      out += literal(range.from);
+      i += 6;
+    } else if (sql.compare(i, 6, "{from}") == 0) {
+      out += literal(range.from);
+      i += 6;
+    } else if (sql.compare(i, 4, "{to}") == 0) {
+      out += literal(range.to);
+      i += 4;
+    } else {
+      out += sql[i++];
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<PgSource>> PgSource::Open(const DatasetConfig& ds, bool will_delete) {
+  PGconn* conn = PQconnectdb(ds.source.dsn.c_str());
+  if (conn == nullptr) return Status::IOError("connecting to PostgreSQL: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = Trim(PQerrorMessage(conn));
+    PQfinish(conn);
+    return Status::IOError("dataset " + ds.name + ": cannot connect to PostgreSQL (" + DescribeDsn(ds.source.dsn) +
+                           "): " + msg + "\n  check source.dsn in the config, or PGHOST, PGPORT, PGUSER, PGPASSFILE",
+                           /*retryable=*/true);
+  }
+  std::unique_ptr<PgSource> src(new PgSource(ds, conn));
+  if (PQsetClientEncoding(conn, "UTF8") != 0) return src->Error("setting client_encoding to UTF8");
+  PQ_RETURN_IF_ERROR(src->Exec("SET TimeZone = 'UTC'", "setting the time zone"));
+  // One snapshot for reading and deleting: the DELETE sees exactly the rows COPY saw.
+  PQ_RETURN_IF_ERROR(src->Exec(std::string("BEGIN ISOLATION LEVEL REPEATABLE READ") + (will_delete ? "" : " READ ONLY"),
+                               "starting a transaction"));
+  src->open_transaction_ = true;
+  return src;
+}
+
+PgSource::PgSource(const DatasetConfig& ds, pg_conn* conn)
+    : ds_(ds), conn_(conn), server_(DescribeParts(PQhost(conn), PQport(conn), PQdb(conn), PQuser(conn))) {}
+
+PgSource::~PgSource() {
+  if (open_transaction_ && PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, "ROLLBACK"));
+  PQfinish(conn_);
+}
+
+std::string PgSource::Describe() const {
+  std::string what = ds_.source.table.empty() ? "query" : "table=" + ds_.source.table;
+  return "postgres " + server_ + " " + what;
+}
+
+Status PgSource::Error(const std::string& what) const {
+  std::string msg = Trim(PQerrorMessage(conn_));
+  bool lost = PQstatus(conn_) != CONNECTION_OK;
+  return Status::IOError("dataset " + ds_.name + ": PostgreSQL (" + server_ + "), " + what + ": " +
+                             (msg.empty() ? "unknown error" : msg) +
+                             (lost ? "\n  the connection was lost; nothing was deleted, and a re-run redoes the export" : ""),
+                         lost);
+}
+
+Status PgSource::Exec(const std::string& sql, const std::string& what) {
+  PgResultPtr r(PQexec(conn_, sql.c_str()));
+  if (r == nullptr || (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK)) {
+    return Error(what);
+  }
+  return Status::OK();
+}
+
+Result<std::string> PgSource::Identifier(const std::string& name) const {
+  char* q = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (q == nullptr) return Status::InvalidArgument("cannot quote identifier '" + name + "': " + Trim(PQerrorMessage(conn_)));
+  std::string out = q;
+  PQfreemem(q);
+  return out;
+}
+
+Result<std::string> PgSource::TableRangeSql(const PgDateRange& range) const {
+  std::string table;
+  size_t start = 0;
+  for (;;) {  // schema.table: each part quoted on its own
+    size_t dot = ds_.source.table.find('.', start);
+    PQ_ASSIGN_OR_RETURN(std::string part,
+                        Identifier(ds_.source.table.substr(start, dot == std::string::npos ? dot : dot - start)));
+    table += (table.empty() ? "" : ".") + part;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  const ColumnSpec* tc = TimeColumn(ds_);
+  if (tc == nullptr || !tc->expr.empty()) {
+    return Status::InvalidArgument("dataset " + ds_.name + ": a postgres table source needs a time_column read from the table");
+  }
+  PQ_ASSIGN_OR_RETURN(std::string t, Identifier(tc->field));
+  return table + " WHERE " + t + " >= '" + range.from.ToIso() + "'::date AND " + t + " < '" +
+         range.to.AddDays(1).ToIso() + "'::date";
+}
+
+Result<std::string> PgSource::RangeSql(const PgDateRange& range) const {
+  std::string cols;
+  for (const auto& c : ds_.columns) {
+    if (!c.expr.empty()) continue;
+    PQ_ASSIGN_OR_RETURN(std::string f, Identifier(c.field));
+    cols += (cols.empty() ? "" : ", ") + f;
+  }
+  if (!ds_.source.query.empty()) return "SELECT " + cols + " FROM (" + BindDates(ds_.source.query, range) + ") AS __pq_q";
+  PQ_ASSIGN_OR_RETURN(std::string from, TableRangeSql(range));
+  return "SELECT " + cols + " FROM " + from;
+}
+
+Result<std::vector<CivilDate>> PgSource::DatesPresent() {
+  const ColumnSpec* tc = TimeColumn(ds_);
+  if (tc == nullptr || !tc->expr.empty()) {
+    return Status::InvalidArgument("dataset " + ds_.name + ": --historical needs a time_column read from the source");
+  }
+  PQ_ASSIGN_OR_RETURN(CivilDate first, CivilDate::Parse("0001-01-01"));
+  PQ_ASSIGN_OR_RETURN(CivilDate last, CivilDate::Parse("9999-12-30"));
+  PQ_ASSIGN_OR_RETURN(std::string rows, RangeSql({first, last}));
+  PQ_ASSIGN_OR_RETURN(std::string field, Identifier(tc->field));
+  PgResultPtr r(PQexec(conn_, ("SELECT DISTINCT CAST(" + field + " AS date)::text FROM (" + rows + ") AS __pq_d WHERE " +
+                               field + " IS NOT NULL ORDER BY 1")
+                                  .c_str()));
+  if (r == nullptr || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return Error("listing the dates present");
+  std::vector<CivilDate> dates;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(PQgetvalue(r.get(), i, 0)));
+    dates.push_back(d);
+  }
+  return dates;
+}
+
+Result<int64_t> PgSource::TransactionId() {
+  PgResultPtr r(PQexec(conn_, "SELECT txid_current()"));
+  if (r == nullptr || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return Error("reading the transaction id");
+  return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
+}
+
+Result<PgTransactionState> PgSource::TransactionState(int64_t txid) {
+  std::string id = std::to_string(txid);
+  const char* params[] = {id.c_str()};
+  PgResultPtr r(PQexecParams(conn_, "SELECT txid_status($1::bigint)", 1, nullptr, params, nullptr, nullptr, 0));
+  if (r == nullptr || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return Error("asking for transaction " + id + "'s outcome");
+  if (PQgetisnull(r.get(), 0, 0)) return PgTransactionState::kUnknown;
+  std::string s = PQgetvalue(r.get(), 0, 0);
+  if (s == "committed") return PgTransactionState::kCommitted;
+  if (s == "aborted") return PgTransactionState::kAborted;
+  return PgTransactionState::kInProgress;
+}
+
+Result<PgCopyStats> PgSource::CopyInto(const PgDateRange& range, duck::Connection& duck, const std::string& table,
+                                   const std::function<void(int64_t)>& progress) {
+  PQ_ASSIGN_OR_RETURN(std::string select, RangeSql(range));
+  // The result's column types decide the conversions; an impossible pair fails here,
+  // before a row moves.
+  PgResultPtr desc(PQexec(conn_, (select + " LIMIT 0").c_str()));
+  if (desc == nullptr || PQresultStatus(desc.get()) != PGRES_TUPLES_OK) return Error("reading the source's columns");
+  std::vector<PgColumn> columns;
+  std::string create;
+  int i = 0;
+  for (const auto& c : ds_.columns) {
+    if (!c.expr.empty()) continue;
+    PgColumn col{c.name, PQftype(desc.get(), i), PQfmod(desc.get(), i), c.type};
+    PQ_RETURN_IF_ERROR(CheckPgColumn(col).WithContext("dataset " + ds_.name));
+    columns.push_back(std::move(col));
+    create += (create.empty() ? "" : ", ") + duck::QuoteIdentifier(c.name) + " " + c.type.DuckDbType();
+    ++i;
+  }
+  PQ_RETURN_IF_ERROR(duck.Execute("CREATE TEMP TABLE " + table + " (" + create + ")"));
+  PQ_ASSIGN_OR_RETURN(duck::ChunkAppender out, duck::ChunkAppender::Make(duck, table));
+
+  PgResultPtr copy(PQexec(conn_, ("COPY (" + select + ") TO STDOUT (FORMAT binary)").c_str()));
+  if (copy == nullptr || PQresultStatus(copy.get()) != PGRES_COPY_OUT) return Error("starting COPY");
+  PgBinaryDecoder decoder(std::move(columns));
+  size_t row = 0;
+  int64_t bytes = 0;
+  const size_t capacity = out.capacity();
+  for (;;) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn_, &buf, 0);
+    if (n == -1) break;
+    if (n < 0) return Error("reading rows (COPY)");
+    bytes += n;
+    bool appended = false;
+    Status s = decoder.Decode(std::string_view(buf, static_cast<size_t>(n)), out.chunk(), row, &appended);
+    PQfreemem(buf);
+    if (!s.ok()) return s.WithContext("dataset " + ds_.name + ": decoding PostgreSQL rows");
+    if (appended && ++row == capacity) {
+      PQ_RETURN_IF_ERROR(out.Append(row));
+      row = 0;
+      if (progress && decoder.rows_decoded() % (capacity * 64) == 0) progress(static_cast<int64_t>(decoder.rows_decoded()));
+    }
+  }
+  PQ_RETURN_IF_ERROR(out.Append(row));
+  PQ_RETURN_IF_ERROR(out.Close());
+  PgResultPtr done(PQgetResult(conn_));
+  if (done == nullptr || PQresultStatus(done.get()) != PGRES_COMMAND_OK) return Error("finishing COPY");
+  int64_t server_rows = std::strtoll(PQcmdTuples(done.get()), nullptr, 10);
+  while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  if (!decoder.finished() || server_rows != static_cast<int64_t>(decoder.rows_decoded())) {
+    return Status::Corruption("dataset " + ds_.name + ": PostgreSQL reported " + std::to_string(server_rows) +
+                              " rows but " + std::to_string(decoder.rows_decoded()) + " arrived");
+  }
+  return PgCopyStats{server_rows, bytes};
+}
+
+Result<int64_t> PgSource::DeleteRange(const PgDateRange& range) {
+  std::string sql;
+  if (!ds_.source.table.empty()) {
+    PQ_ASSIGN_OR_RETURN(std::string from, TableRangeSql(range));
+    sql = "DELETE FROM " + from;  // the extraction's FROM and WHERE
+  } else if (!ds_.source.delete_sql.empty()) {
+    sql = BindDates(ds_.source.delete_sql, range);
+  } else {
+    return Status::InvalidArgument("dataset " + ds_.name +
+                                   ": --delete-after-export needs source.delete for a query source, e.g. "
+                                   "delete = \"DELETE FROM pageviews WHERE date BETWEEN {from} AND {to}\"");
+  }
+  PgResultPtr r(PQexec(conn_, sql.c_str()));
+  if (r == nullptr || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Error("deleting the exported rows");
+  return std::strtoll(PQcmdTuples(r.get()), nullptr, 10);
+}
+
+Status PgSource::Commit() {
+  PgResultPtr r(PQexec(conn_, "COMMIT"));
+  open_transaction_ = false;
+  // A transaction that failed earlier "commits" as ROLLBACK with a success status.
+  if (r == nullptr || PQresultStatus(r.get()) != PGRES_COMMAND_OK || std::string(PQcmdStatus(r.get())) != "COMMIT") {
+    return Error("committing");
+  }
+  return Status::OK();
+}
+
+}  // namespace pqflow::source
