@@ -36,8 +36,12 @@ runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8
 runuser -u postgres -- "$PGBIN/postgres" -D "$PGDATA" -p "$PORT" -k "$OUT" -c listen_addresses=127.0.0.1 \
   -c fsync=off -c full_page_writes=off -c shared_buffers=1GB >"$OUT/logs/postgres.log" 2>&1 &
 PG_PID=$!
-trap 'kill -INT $PG_PID 2>/dev/null; wait $PG_PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && break; sleep 0.2; done
+stop_server() {
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || kill -KILL "$PG_PID" 2>/dev/null || true
+  wait "$PG_PID" 2>/dev/null || true
+}
+trap stop_server EXIT
+for _ in $(seq 100); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres && break; sleep 0.2; done
 export PGHOST=127.0.0.1 PGPORT="$PORT" PGUSER=postgres PGDATABASE=postgres
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 
@@ -53,10 +57,10 @@ INSERT INTO projects_project (slug, organization_id)
   SELECT 'project-' || i, CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i % 50 END FROM generate_series(1, 2000) i;
 INSERT INTO builds_version (slug) SELECT CASE WHEN i = 1 THEN 'latest' ELSE 'v' || i END FROM generate_series(1, 20) i;
 INSERT INTO analytics_pageview (project_id, version_id, path, full_path, view_count, date, status)
-  SELECT 1 + (i * 7919) % 2000, CASE WHEN i % 11 = 0 THEN NULL ELSE 1 + i % 20 END, '/en/latest/page-' || (i % 5000) || '.html',
-         'https://docs.example.org/en/latest/page-' || (i % 5000) || '.html?utm=' || (i % 97), 1 + i % 13,
-         DATE '2025-10-01' + (i % 90), CASE WHEN i % 50 = 0 THEN 404 ELSE 200 END
-  FROM generate_series(1, $ROWS) i;
+  SELECT (1 + (i * 7919) % 2000)::int, CASE WHEN i % 11 = 0 THEN NULL ELSE (1 + i % 20)::int END, '/en/latest/page-' || (i % 5000) || '.html',
+         'https://docs.example.org/en/latest/page-' || (i % 5000) || '.html?utm=' || (i % 97), (1 + i % 13)::int,
+         DATE '2025-10-01' + (i % 90)::int, CASE WHEN i % 50 = 0 THEN 404 ELSE 200 END
+  FROM generate_series(1::bigint, $ROWS) i;
 CREATE INDEX ON analytics_pageview (date);
 VACUUM ANALYZE;
 SQL
@@ -97,8 +101,10 @@ done
   echo "rows=$ROWS binary_copy_bytes=$BIN_BYTES repeat=$REPEAT"
   echo "case median_wall_s rows_per_s MB_per_s max_rss_MiB"
   for c in copy_binary two_step pqflow; do
-    awk -v c="$c" -v rows="$ROWS" -v bytes="$BIN_BYTES" '$1 == c { w[++n] = $2; if ($3 > r) r = $3 }
-      END { asort(w); m = (n % 2) ? w[(n + 1) / 2] : (w[n / 2] + w[n / 2 + 1]) / 2;
-            printf "%s %.2f %.0f %.1f %.0f\n", c, m, rows / m, bytes / m / 1e6, r / 1024 }' "$OUT/results.txt"
+    med=$(awk -v c="$c" '$1 == c { print $2 }' "$OUT/results.txt" | sort -g |
+      awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+    rss=$(awk -v c="$c" '$1 == c && $3 > r { r = $3 } END { print r }' "$OUT/results.txt")
+    awk -v c="$c" -v m="$med" -v r="$rss" -v rows="$ROWS" -v bytes="$BIN_BYTES" \
+      'BEGIN { printf "%s %.2f %.0f %.1f %.0f\n", c, m, rows / m, bytes / m / 1e6, r / 1024 }'
   done
 } | tee "$OUT/summary.txt"

@@ -273,7 +273,9 @@ class ExportRun {
       return Status::OK();
     }
     ProgressPoller poll(*conn_, options_, "reading");
-    PQ_RETURN_IF_ERROR(conn_->Execute("CREATE TEMP TABLE __pq_rows AS " + rows).WithContext(InputContext()));
+    // PostgreSQL rows already sit in a DuckDB table: a view over it saves a second copy.
+    std::string kind = postgres() ? "VIEW" : "TABLE";
+    PQ_RETURN_IF_ERROR(conn_->Execute("CREATE TEMP " + kind + " __pq_rows AS " + rows).WithContext(InputContext()));
     rows_relation_ = "__pq_rows";
     return Status::OK();
   }
@@ -761,7 +763,15 @@ class ExportRun {
 
 Result<RunReport> RunExport(const Config& config, const std::string& dataset, const ExportOptions& options) {
   PQ_ASSIGN_OR_RETURN(const DatasetConfig* ds, config.FindDataset(dataset));
-  if (ds->source.format != SourceFormat::kPostgres || options.selection.mode != source::DateMode::kHistorical) {
+  bool postgres = ds->source.format == SourceFormat::kPostgres;
+  if (options.delete_after_export && !postgres) {
+    return Status::InvalidArgument("--delete-after-export only applies to PostgreSQL sources; dataset " + ds->name +
+                                   " reads " + SourceFormatName(ds->source.format) + " files");
+  }
+  if (postgres && !options.selection.explicit_inputs.empty()) {
+    return Status::InvalidArgument("--input does not apply to dataset " + ds->name + ", which reads PostgreSQL");
+  }
+  if (!postgres || options.selection.mode != source::DateMode::kHistorical) {
     ExportRun run(config, *ds, options);
     return run.Run();
   }

@@ -241,6 +241,14 @@ TEST_F(ExportTest, MissingAndUnreadableInputsAreClearErrors) {
   CommandResult unknown = Pqflow({"--config", dir_ / "pqflow.toml", "export", "nosuch"}, dir_.path());
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("unknown dataset 'nosuch'"), std::string::npos);
+  CommandResult delete_files = Export({"--delete-after-export"});
+  EXPECT_EQ(delete_files.exit_code, 2);
+  EXPECT_NE(delete_files.err.find("--delete-after-export only applies to PostgreSQL sources"), std::string::npos)
+      << delete_files.err;
+  CommandResult no_split = Export({"--per-organization"});
+  EXPECT_EQ(no_split.exit_code, 2);
+  EXPECT_NE(no_split.err.find("dataset pv has no split 'organization' (configured: project)"), std::string::npos)
+      << no_split.err;
 }
 
 TEST_F(ExportTest, ConfigErrorsNameFileLineAndKey) {

@@ -241,6 +241,16 @@ TEST_F(PostgresExportTest, ExporterKilledMidExportDeletesNothing) {
   EXPECT_EQ(PgCount(), 400);
 }
 
+TEST_F(PostgresExportTest, AnEmptyDayIsNotAnError) {
+  pg_->Execute(InsertPageviewsSql(10, "2026-01-10", 1));
+  std::string config = WriteConfig();
+  CommandResult r = Export(config, {"--date", kDay, "--delete-after-export"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("rows_read=0 written=0"), std::string::npos) << r.out;
+  EXPECT_EQ(PgCount(), 10);
+  EXPECT_TRUE(ListFiles(Data("analytics"), ".parquet").empty());
+}
+
 TEST_F(PostgresExportTest, HistoricalExportsEveryDateAndResumes) {
   pg_->Execute(InsertPageviewsSql(500, "2026-01-10", 5));
   std::string config = WriteConfig();
@@ -274,6 +284,12 @@ TEST_F(PostgresExportTest, ClearErrors) {
   r = Export(config, {"--date", kDay});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos) << r.err;
+
+  // Flags that make no sense for the dataset.
+  WriteFile(config, text);
+  r = Export(config, {"--input", "x.csv"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--input does not apply"), std::string::npos) << r.err;
 
   // A missing table, named.
   WriteFile(config, text);
