@@ -1,7 +1,6 @@
 #include "duck/duck.h"
 
 #include <utility>
-#include <vector>
 
 #include <duckdb.h>
 
@@ -306,41 +305,6 @@ Status Appender::AppendInt64(int64_t v) { return Check(duckdb_append_int64(appen
 Status Appender::AppendNull() { return Check(duckdb_append_null(appender_), "append"); }
 Status Appender::EndRow() { return Check(duckdb_appender_end_row(appender_), "end row"); }
 Status Appender::Flush() { return Check(duckdb_appender_flush(appender_), "flush"); }
-
-Result<ChunkAppender> ChunkAppender::Make(const Connection& conn, const std::string& table) {
-  ChunkAppender c;
-  PQ_ASSIGN_OR_RETURN(Appender appender, Appender::Make(conn, table));
-  c.appender_.emplace(std::move(appender));
-  idx_t n = duckdb_appender_column_count(c.appender_->raw());
-  std::vector<duckdb_logical_type> types(n);
-  for (idx_t i = 0; i < n; ++i) types[i] = duckdb_appender_column_type(c.appender_->raw(), i);
-  c.chunk_ = duckdb_create_data_chunk(types.data(), n);
-  for (auto& t : types) duckdb_destroy_logical_type(&t);
-  if (c.chunk_ == nullptr) return Status::Internal("cannot create a data chunk for " + table);
-  return c;
-}
-
-ChunkAppender::ChunkAppender(ChunkAppender&& other) noexcept
-    : appender_(std::move(other.appender_)), chunk_(std::exchange(other.chunk_, nullptr)) {}
-
-ChunkAppender::~ChunkAppender() {
-  if (chunk_ != nullptr) duckdb_destroy_data_chunk(&chunk_);
-}
-
-size_t ChunkAppender::capacity() const { return duckdb_vector_size(); }
-
-Status ChunkAppender::Append(size_t rows) {
-  if (rows == 0) return Status::OK();
-  duckdb_data_chunk_set_size(chunk_, rows);
-  if (duckdb_append_data_chunk(appender_->raw(), chunk_) == DuckDBError) {
-    const char* msg = duckdb_appender_error(appender_->raw());
-    return Status::InvalidArgument(std::string("appending rows: ") + (msg != nullptr ? msg : "appender error"));
-  }
-  duckdb_data_chunk_reset(chunk_);
-  return Status::OK();
-}
-
-Status ChunkAppender::Close() { return appender_->Flush(); }
 
 // ---- helpers ---------------------------------------------------------------------------
 

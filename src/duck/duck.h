@@ -16,7 +16,6 @@ struct _duckdb_database;
 struct _duckdb_connection;
 struct _duckdb_prepared_statement;
 struct _duckdb_appender;
-struct _duckdb_data_chunk;
 
 namespace pqflow::duck {
 
@@ -126,36 +125,11 @@ class Appender {
   Status AppendNull();
   Status EndRow();
   Status Flush();
-  _duckdb_appender* raw() const { return appender_; }
 
  private:
   Appender() = default;
   Status Check(int state, const char* what);
   _duckdb_appender* appender_ = nullptr;
-};
-
-// Appends whole data chunks to a table: the fast path for producers that fill column vectors
-// themselves (the PostgreSQL binary decoder). The chunk has the table's column types and
-// DuckDB's standard vector size; fill rows [0, n) and call Append(n).
-class ChunkAppender {
- public:
-  static Result<ChunkAppender> Make(const Connection& conn, const std::string& table);
-  ChunkAppender(ChunkAppender&& other) noexcept;
-  ChunkAppender& operator=(ChunkAppender&&) = delete;
-  ChunkAppender(const ChunkAppender&) = delete;
-  ChunkAppender& operator=(const ChunkAppender&) = delete;
-  ~ChunkAppender();
-
-  _duckdb_data_chunk* chunk() const { return chunk_; }
-  size_t capacity() const;
-  // Appends the first `rows` rows of chunk() and hands back an empty chunk.
-  Status Append(size_t rows);
-  Status Close();  // flushes; further use is an error
-
- private:
-  ChunkAppender() = default;
-  std::optional<Appender> appender_;
-  _duckdb_data_chunk* chunk_ = nullptr;
 };
 
 // SQL quoting for identifiers ("a""b") and string literals ('it''s').

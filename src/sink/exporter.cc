@@ -123,8 +123,11 @@ class ExportRun {
     PQ_RETURN_IF_ERROR(Timed("open DuckDB", [&] { return OpenDuckDb(); }));
     PQ_RETURN_IF_ERROR(Timed("read and validate", [&] { return PrepareRows(); }));
     for (size_t i = 0; i < layouts_.size(); ++i) {
-      PQ_RETURN_IF_ERROR(Timed("write layout " + std::to_string(i), [&] { return WriteLayout(i); }));
+      Status s = Timed("write layout " + std::to_string(i), [&] { return WriteLayout(i); });
+      if (!s.ok() && pg_ && !pg_->ScanError().ok()) return pg_->ScanError();  // the cause, not DuckDB's copy of it
+      PQ_RETURN_IF_ERROR(s);
     }
+    if (postgres() && !materialized_) PQ_RETURN_IF_ERROR(FinishPostgres());
     PQ_RETURN_IF_ERROR(Timed("collect rejects", [&] { return CollectRejects(); }));
     PQ_RETURN_IF_ERROR(CheckOnError());
     PQ_RETURN_IF_ERROR(Timed("rotate", [&] { return RotateLargeFiles(); }));
@@ -266,8 +269,9 @@ class ExportRun {
       row_filter = {{"postgres"}, source::DateMode::kRange, pg_range_.from, pg_range_.to};
     }
     std::string rows = RowsSql(ds_, source_sql, templates, row_filter);
-    materialized_ = layouts_.size() > 1 || ds_.source.format != SourceFormat::kCsv ||
-                    std::any_of(layouts_.begin(), layouts_.end(), [&](const Layout& l) { return PerPartition(l); });
+    materialized_ = postgres() ? PgMaterialized()
+                               : layouts_.size() > 1 || ds_.source.format != SourceFormat::kCsv ||
+                                     std::any_of(layouts_.begin(), layouts_.end(), [&](const Layout& l) { return PerPartition(l); });
     if (!materialized_) {
       rows_relation_ = "(" + rows + ")";
       return Status::OK();
@@ -280,24 +284,46 @@ class ExportRun {
     return Status::OK();
   }
 
-  // Streams the range from PostgreSQL into a DuckDB table (spilling to the staging
-  // directory beyond the memory limit) and returns the source relation over it.
+  // PostgreSQL rows come from a DuckDB table function that decodes the COPY stream as DuckDB
+  // pulls it. A single plain layout streams it straight into the partitioned COPY; several
+  // layouts, per-partition writing and --delete-after-export (whose check needs what was
+  // read) keep the rows in a table, spilled to the staging directory beyond the memory limit.
   Result<std::string> ReadPostgres() {
     PQ_ASSIGN_OR_RETURN(pg_, source::PgSource::Open(ds_, options_.delete_after_export));
     if (options_.delete_after_export) {
       PQ_ASSIGN_OR_RETURN(pg_txid_, pg_->TransactionId());
     }
-    ProgressPoller poll(*conn_, options_, "reading");
-    auto progress = [&](int64_t rows) {
-      if (options_.progress) options_.progress("reading: " + std::to_string(rows) + " rows", -1);
-    };
-    PQ_ASSIGN_OR_RETURN(source::PgCopyStats copied, pg_->CopyInto(pg_range_, *conn_, "__pq_pg", progress));
+    PQ_RETURN_IF_ERROR(pg_->StartScan(pg_range_, *conn_, "__pq_pg_scan"));
+    std::string cols;
+    for (const auto& c : ds_.columns) {
+      if (!c.expr.empty()) continue;
+      cols += "CAST(" + QuoteIdentifier(c.name) + " AS " + c.type.DuckDbType() + ") AS " + QuoteIdentifier(c.name) + ", ";
+    }
+    std::string bookkeeping = "NULL::VARCHAR AS __pq_file, NULL::BIGINT AS __pq_line, NULL::VARCHAR AS __pq_reason, "
+                              "NULL::VARCHAR AS __pq_raw";
+    if (!PgMaterialized()) return "SELECT " + cols + bookkeeping + " FROM __pq_pg_scan()";
+    {
+      ProgressPoller poll(*conn_, options_, "reading");
+      Status s = conn_->Execute("CREATE TEMP TABLE __pq_pg AS SELECT " + cols.substr(0, cols.size() - 2) +
+                                " FROM __pq_pg_scan()");
+      if (!s.ok()) return pg_->ScanError().ok() ? s : pg_->ScanError();
+    }
+    PQ_RETURN_IF_ERROR(FinishPostgres());
+    return "SELECT *, " + bookkeeping + " FROM __pq_pg";
+  }
+
+  bool PgMaterialized() const {
+    return options_.delete_after_export || layouts_.size() > 1 ||
+           std::any_of(layouts_.begin(), layouts_.end(), [&](const Layout& l) { return PerPartition(l); });
+  }
+
+  // The scan read everything PostgreSQL sent, by its own count.
+  Status FinishPostgres() {
+    PQ_ASSIGN_OR_RETURN(source::PgCopyStats copied, pg_->FinishScan());
     pg_rows_ = copied.rows;
     report_.inputs.push_back({pg_->Describe(), copied.bytes});
     report_.input_bytes += copied.bytes;
-    return std::string(
-        "SELECT *, NULL::VARCHAR AS __pq_file, NULL::BIGINT AS __pq_line, NULL::VARCHAR AS __pq_reason, "
-        "NULL::VARCHAR AS __pq_raw FROM __pq_pg");
+    return Status::OK();
   }
 
   // --delete-after-export: the published files are read back and must hold exactly the rows

@@ -1,5 +1,6 @@
 #include "source/pg_source.h"
 
+#include <duckdb.h>
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -208,60 +209,154 @@ Result<PgTransactionState> PgSource::TransactionState(int64_t txid) {
   return PgTransactionState::kInProgress;
 }
 
-Result<PgCopyStats> PgSource::CopyInto(const PgDateRange& range, duck::Connection& duck, const std::string& table,
-                                   const std::function<void(int64_t)>& progress) {
+// The state a registered scan function works on; owned by the PgSource.
+struct PgSource::Scan {
+  PgSource* source = nullptr;
+  std::vector<PgColumn> columns;
+  std::unique_ptr<PgBinaryDecoder> decoder;
+  bool started = false;  // DuckDB called the function (a scan can run once)
+  bool done = false;
+  int64_t bytes = 0;
+  int64_t server_rows = -1;
+  Status error;
+
+  // Fills `out` with up to one vector of rows; an empty chunk ends the scan.
+  void Next(duckdb_function_info info, duckdb_data_chunk out) {
+    started = true;
+    idx_t row = 0;
+    const idx_t capacity = duckdb_vector_size();
+    while (!done && row < capacity) {
+      char* buf = nullptr;
+      int n = PQgetCopyData(source->conn_, &buf, 0);
+      if (n == -1) {
+        Status s = Finish();
+        if (!s.ok()) return Fail(info, s);
+        break;
+      }
+      if (n < 0) return Fail(info, source->Error("reading rows (COPY)"));
+      bytes += n;
+      bool appended = false;
+      Status s = decoder->Decode(std::string_view(buf, static_cast<size_t>(n)), out, row, &appended);
+      PQfreemem(buf);
+      if (!s.ok()) return Fail(info, s.WithContext("dataset " + source->ds_.name + ": decoding PostgreSQL rows"));
+      if (appended) ++row;
+    }
+    duckdb_data_chunk_set_size(out, row);
+  }
+
+  Status Finish() {
+    done = true;
+    PgResultPtr result(PQgetResult(source->conn_));
+    if (result == nullptr || PQresultStatus(result.get()) != PGRES_COMMAND_OK) return source->Error("finishing COPY");
+    server_rows = std::strtoll(PQcmdTuples(result.get()), nullptr, 10);
+    while (PGresult* extra = PQgetResult(source->conn_)) PQclear(extra);
+    return Status::OK();
+  }
+
+  void Fail(duckdb_function_info info, Status s) {
+    error = std::move(s);
+    done = true;
+    duckdb_function_set_error(info, error.message().c_str());
+  }
+};
+
+namespace {
+
+duckdb_logical_type LogicalTypeOf(const ColumnType& t) {
+  switch (t.kind) {
+    case TypeKind::kBoolean: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+    case TypeKind::kInt8: return duckdb_create_logical_type(DUCKDB_TYPE_TINYINT);
+    case TypeKind::kInt16: return duckdb_create_logical_type(DUCKDB_TYPE_SMALLINT);
+    case TypeKind::kInt32: return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
+    case TypeKind::kInt64: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    case TypeKind::kUInt8: return duckdb_create_logical_type(DUCKDB_TYPE_UTINYINT);
+    case TypeKind::kUInt16: return duckdb_create_logical_type(DUCKDB_TYPE_USMALLINT);
+    case TypeKind::kUInt32: return duckdb_create_logical_type(DUCKDB_TYPE_UINTEGER);
+    case TypeKind::kUInt64: return duckdb_create_logical_type(DUCKDB_TYPE_UBIGINT);
+    case TypeKind::kFloat: return duckdb_create_logical_type(DUCKDB_TYPE_FLOAT);
+    case TypeKind::kDouble: return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+    case TypeKind::kDecimal:
+      return duckdb_create_decimal_type(static_cast<uint8_t>(t.precision), static_cast<uint8_t>(t.scale));
+    case TypeKind::kString: case TypeKind::kJson: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    case TypeKind::kBinary: case TypeKind::kIpv6: return duckdb_create_logical_type(DUCKDB_TYPE_BLOB);
+    case TypeKind::kUuid: return duckdb_create_logical_type(DUCKDB_TYPE_UUID);
+    case TypeKind::kDate: return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    case TypeKind::kTimestamp: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
+    case TypeKind::kTimestampMs: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_MS);
+  }
+  return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+}
+
+void ScanBind(duckdb_bind_info info) {
+  auto* scan = static_cast<PgSource::Scan*>(duckdb_bind_get_extra_info(info));
+  for (const auto& c : scan->columns) {
+    duckdb_logical_type type = LogicalTypeOf(c.target);
+    duckdb_bind_add_result_column(info, c.name.c_str(), type);
+    duckdb_destroy_logical_type(&type);
+  }
+}
+
+// One producer: the COPY stream is sequential.
+void ScanInit(duckdb_init_info info) { duckdb_init_set_max_threads(info, 1); }
+
+void ScanNext(duckdb_function_info info, duckdb_data_chunk out) {
+  auto* scan = static_cast<PgSource::Scan*>(duckdb_function_get_extra_info(info));
+  if (scan->started && scan->done && scan->decoder->finished()) {
+    duckdb_data_chunk_set_size(out, 0);
+    return;
+  }
+  if (!scan->error.ok()) {
+    duckdb_function_set_error(info, scan->error.message().c_str());
+    return;
+  }
+  scan->Next(info, out);
+}
+
+}  // namespace
+
+Status PgSource::StartScan(const PgDateRange& range, duck::Connection& duck, const std::string& function) {
   PQ_ASSIGN_OR_RETURN(std::string select, RangeSql(range));
-  // The result's column types decide the conversions; an impossible pair fails here,
-  // before a row moves.
+  // The result's column types decide the conversions; an impossible pair fails here.
   PgResultPtr desc(PQexec(conn_, (select + " LIMIT 0").c_str()));
   if (desc == nullptr || PQresultStatus(desc.get()) != PGRES_TUPLES_OK) return Error("reading the source's columns");
-  std::vector<PgColumn> columns;
-  std::string create;
+  scan_ = std::make_unique<Scan>();
+  scan_->source = this;
   int i = 0;
   for (const auto& c : ds_.columns) {
     if (!c.expr.empty()) continue;
     PgColumn col{c.name, PQftype(desc.get(), i), PQfmod(desc.get(), i), c.type};
     PQ_RETURN_IF_ERROR(CheckPgColumn(col).WithContext("dataset " + ds_.name));
-    columns.push_back(std::move(col));
-    create += (create.empty() ? "" : ", ") + duck::QuoteIdentifier(c.name) + " " + c.type.DuckDbType();
+    scan_->columns.push_back(std::move(col));
     ++i;
   }
-  PQ_RETURN_IF_ERROR(duck.Execute("CREATE TEMP TABLE " + table + " (" + create + ")"));
-  PQ_ASSIGN_OR_RETURN(duck::ChunkAppender out, duck::ChunkAppender::Make(duck, table));
+  scan_->decoder = std::make_unique<PgBinaryDecoder>(scan_->columns);
+
+  duckdb_table_function tf = duckdb_create_table_function();
+  duckdb_table_function_set_name(tf, function.c_str());
+  duckdb_table_function_set_extra_info(tf, scan_.get(), nullptr);
+  duckdb_table_function_set_bind(tf, ScanBind);
+  duckdb_table_function_set_init(tf, ScanInit);
+  duckdb_table_function_set_function(tf, ScanNext);
+  duckdb_state registered = duckdb_register_table_function(duck.raw(), tf);
+  duckdb_destroy_table_function(&tf);
+  if (registered == DuckDBError) return Status::Internal("cannot register the DuckDB table function " + function);
 
   PgResultPtr copy(PQexec(conn_, ("COPY (" + select + ") TO STDOUT (FORMAT binary)").c_str()));
   if (copy == nullptr || PQresultStatus(copy.get()) != PGRES_COPY_OUT) return Error("starting COPY");
-  PgBinaryDecoder decoder(std::move(columns));
-  size_t row = 0;
-  int64_t bytes = 0;
-  const size_t capacity = out.capacity();
-  for (;;) {
-    char* buf = nullptr;
-    int n = PQgetCopyData(conn_, &buf, 0);
-    if (n == -1) break;
-    if (n < 0) return Error("reading rows (COPY)");
-    bytes += n;
-    bool appended = false;
-    Status s = decoder.Decode(std::string_view(buf, static_cast<size_t>(n)), out.chunk(), row, &appended);
-    PQfreemem(buf);
-    if (!s.ok()) return s.WithContext("dataset " + ds_.name + ": decoding PostgreSQL rows");
-    if (appended && ++row == capacity) {
-      PQ_RETURN_IF_ERROR(out.Append(row));
-      row = 0;
-      if (progress && decoder.rows_decoded() % (capacity * 64) == 0) progress(static_cast<int64_t>(decoder.rows_decoded()));
-    }
+  return Status::OK();
+}
+
+Status PgSource::ScanError() const { return scan_ ? scan_->error : Status::OK(); }
+
+Result<PgCopyStats> PgSource::FinishScan() {
+  if (!scan_) return Status::Internal("no scan was started");
+  PQ_RETURN_IF_ERROR(scan_->error);
+  const auto decoded = static_cast<int64_t>(scan_->decoder->rows_decoded());
+  if (!scan_->done || !scan_->decoder->finished() || scan_->server_rows != decoded) {
+    return Status::Corruption("dataset " + ds_.name + ": PostgreSQL reported " + std::to_string(scan_->server_rows) +
+                              " rows but " + std::to_string(decoded) + " arrived");
   }
-  PQ_RETURN_IF_ERROR(out.Append(row));
-  PQ_RETURN_IF_ERROR(out.Close());
-  PgResultPtr done(PQgetResult(conn_));
-  if (done == nullptr || PQresultStatus(done.get()) != PGRES_COMMAND_OK) return Error("finishing COPY");
-  int64_t server_rows = std::strtoll(PQcmdTuples(done.get()), nullptr, 10);
-  while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-  if (!decoder.finished() || server_rows != static_cast<int64_t>(decoder.rows_decoded())) {
-    return Status::Corruption("dataset " + ds_.name + ": PostgreSQL reported " + std::to_string(server_rows) +
-                              " rows but " + std::to_string(decoder.rows_decoded()) + " arrived");
-  }
-  return PgCopyStats{server_rows, bytes};
+  return PgCopyStats{decoded, scan_->bytes};
 }
 
 Result<int64_t> PgSource::DeleteRange(const PgDateRange& range) {

@@ -28,7 +28,7 @@ struct PgDateRange {
 // What a transaction's id says about it now (pg_xact_status).
 enum class PgTransactionState { kCommitted, kAborted, kInProgress, kUnknown };
 
-struct PgCopyStats {
+struct PgCopyStats {  // what a scan read
   int64_t rows = 0;
   int64_t bytes = 0;  // binary COPY data received
 };
@@ -54,14 +54,22 @@ class PgSource {
   Result<int64_t> TransactionId();
   Result<PgTransactionState> TransactionState(int64_t txid);
 
-  // Creates `table` in DuckDB with the dataset's read (non-derived) columns, declared types,
-  // and streams the range's rows into it. The row count is checked against PostgreSQL's own
-  // COPY count. `progress(rows)` is called now and then.
-  Result<PgCopyStats> CopyInto(const PgDateRange& range, duck::Connection& duck, const std::string& table,
-                           const std::function<void(int64_t)>& progress = {});
+  // Starts COPY (...) TO STDOUT (FORMAT binary) for the range and registers a DuckDB table
+  // function `function` on `duck` that yields its rows, decoded chunk by chunk as DuckDB
+  // pulls them: nothing is held beyond one chunk, and reading, decoding and writing Parquet
+  // overlap. The function's columns are the dataset's read (non-derived) columns with their
+  // declared types (json as VARCHAR). It can be scanned once. Impossible type pairs fail
+  // here, before a row moves.
+  Status StartScan(const PgDateRange& range, duck::Connection& duck, const std::string& function);
+  // After the scan: every row arrived and PostgreSQL's own count agrees.
+  Result<PgCopyStats> FinishScan();
+  // The error that stopped a scan (DuckDB only sees its text), or OK.
+  Status ScanError() const;
+
+  struct Scan;  // the registered function's state (pg_source.cc)
 
   // Deletes the range's rows as this transaction's snapshot sees them, i.e. exactly the rows
-  // CopyInto read; rows committed by others since are not touched. Returns rows deleted.
+  // the scan read; rows committed by others since are not touched. Returns rows deleted.
   Result<int64_t> DeleteRange(const PgDateRange& range);
   Status Commit();
 
@@ -75,6 +83,7 @@ class PgSource {
 
   const DatasetConfig& ds_;
   pg_conn* conn_;
+  std::unique_ptr<Scan> scan_;
   std::string server_;  // "host=... port=... dbname=... user=..."
   bool open_transaction_ = false;
 };

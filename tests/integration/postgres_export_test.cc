@@ -222,6 +222,27 @@ TEST_F(PostgresExportTest, ServerKilledMidExportDeletesNothingAndLeavesNoFiles) 
   EXPECT_EQ(PgCount(), 400);
 }
 
+// Without splits or deletion the rows stream from PostgreSQL into the Parquet writer; a server
+// that dies mid-stream fails the run with PostgreSQL's reason and leaves nothing behind.
+TEST_F(PostgresExportTest, ServerKilledMidStreamLeavesNoFiles) {
+  pg_->Execute(InsertPageviewsSql(600, "2026-01-14", 3));
+  std::string config = WriteConfig(kSlowQuery);
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    pg_->Kill(SIGKILL);
+  });
+  CommandResult r = Export(config, {"--date", kDay});
+  killer.join();
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("PostgreSQL"), std::string::npos) << r.err;
+  EXPECT_TRUE(ListFiles(Data("analytics"), ".parquet").empty());
+  EXPECT_TRUE(ListFiles(Data("analytics"), ".json").empty());
+  pg_->Restart();
+  CommandResult again = Export(WriteConfig(), {"--date", kDay});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data(kDayFile) + "')"), "200");
+}
+
 TEST_F(PostgresExportTest, ExporterKilledMidExportDeletesNothing) {
   pg_->Execute(InsertPageviewsSql(600, "2026-01-14", 3));
   std::string config = WriteConfig(kSlowQuery);
