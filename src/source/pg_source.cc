@@ -3,8 +3,16 @@
 #include <duckdb.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
 
 #include "source/pg_binary.h"
 
@@ -104,6 +112,7 @@ PgSource::PgSource(const DatasetConfig& ds, pg_conn* conn)
     : ds_(ds), conn_(conn), server_(DescribeParts(PQhost(conn), PQport(conn), PQdb(conn), PQuser(conn))) {}
 
 PgSource::~PgSource() {
+  scan_.reset();  // its thread uses the connection
   if (open_transaction_ && PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, "ROLLBACK"));
   PQfinish(conn_);
 }
@@ -209,43 +218,109 @@ Result<PgTransactionState> PgSource::TransactionState(int64_t txid) {
   return PgTransactionState::kInProgress;
 }
 
-// The state a registered scan function works on; owned by the PgSource.
+// The state of a registered scan. One producer thread receives the COPY stream (libpq is
+// used from that thread only) and hands batches of messages to DuckDB's threads, each of
+// which decodes its batch into its own output chunk: receiving, decoding and writing
+// Parquet run in parallel. The queue is bounded, so memory is a few batches.
 struct PgSource::Scan {
+  struct Batch {
+    std::vector<char*> messages;  // PQgetCopyData buffers, freed by the consumer
+    std::vector<int> sizes;
+  };
+  static constexpr size_t kMaxQueued = 8;
+
   PgSource* source = nullptr;
+  std::string dataset;
   std::vector<PgColumn> columns;
-  std::unique_ptr<PgBinaryDecoder> decoder;
-  bool started = false;  // DuckDB called the function (a scan can run once)
-  bool done = false;
+  std::thread producer;
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<Batch> queue;
+  bool closed = false;  // the producer has finished (or failed); no more batches
+  bool stop = false;    // consumers failed: the producer should give up
+  Status error;
   int64_t bytes = 0;
   int64_t server_rows = -1;
-  Status error;
+  std::atomic<int64_t> rows{0};
 
-  // Fills `out` with up to one vector of rows; an empty chunk ends the scan.
-  void Next(duckdb_function_info info, duckdb_data_chunk out) {
-    started = true;
-    idx_t row = 0;
-    const idx_t capacity = duckdb_vector_size();
-    while (!done && row < capacity) {
-      char* buf = nullptr;
-      int n = PQgetCopyData(source->conn_, &buf, 0);
-      if (n == -1) {
-        Status s = Finish();
-        if (!s.ok()) return Fail(info, s);
-        break;
-      }
-      if (n < 0) return Fail(info, source->Error("reading rows (COPY)"));
-      bytes += n;
-      bool appended = false;
-      Status s = decoder->Decode(std::string_view(buf, static_cast<size_t>(n)), out, row, &appended);
-      PQfreemem(buf);
-      if (!s.ok()) return Fail(info, s.WithContext("dataset " + source->ds_.name + ": decoding PostgreSQL rows"));
-      if (appended) ++row;
+  ~Scan() { Stop(); }
+
+  void Start() { producer = std::thread([this] { Produce(); }); }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
     }
-    duckdb_data_chunk_set_size(out, row);
+    changed.notify_all();
+    if (producer.joinable()) {
+      // A producer waiting for the server is woken by cancelling the COPY.
+      if (PGcancel* cancel = PQgetCancel(source->conn_)) {
+        char err[256];
+        bool running;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          running = !closed;
+        }
+        if (running) PQcancel(cancel, err, sizeof err);
+        PQfreeCancel(cancel);
+      }
+      producer.join();
+    }
+    for (auto& b : queue) Free(b);
+    queue.clear();
   }
 
-  Status Finish() {
-    done = true;
+  static void Free(Batch& b) {
+    for (char* m : b.messages) PQfreemem(m);
+    b.messages.clear();
+  }
+
+  void Produce() {
+    Status status = ProduceAll();
+    std::lock_guard<std::mutex> lock(mu);
+    if (!status.ok() && error.ok()) error = std::move(status);
+    closed = true;
+    changed.notify_all();
+  }
+
+  Status ProduceAll() {
+    const size_t batch_rows = duckdb_vector_size();
+    Batch batch;
+    bool first = true;
+    for (;;) {
+      char* buf = nullptr;
+      int n = PQgetCopyData(source->conn_, &buf, 0);
+      if (n == -1) break;
+      if (n < 0) return source->Error("reading rows (COPY)");
+      bytes += n;
+      std::string_view msg(buf, static_cast<size_t>(n));
+      if (first) {  // the header goes to every consumer's decoder; strip it here
+        first = false;
+        auto header = HeaderLength(msg);
+        PgBinaryDecoder check(columns);  // signature and flags, as the consumers' decoders would
+        bool appended = false;
+        Status valid = header.ok() ? check.Decode(msg.substr(0, *header), nullptr, 0, &appended) : header.status();
+        if (!valid.ok()) {
+          PQfreemem(buf);
+          return valid;
+        }
+        if (*header == msg.size()) {
+          PQfreemem(buf);
+          continue;
+        }
+        std::memmove(buf, buf + *header, msg.size() - *header);
+        n -= static_cast<int>(*header);
+      }
+      if (n == 2 && static_cast<unsigned char>(buf[0]) == 0xff && static_cast<unsigned char>(buf[1]) == 0xff) {
+        PQfreemem(buf);  // the trailer
+        continue;
+      }
+      batch.messages.push_back(buf);
+      batch.sizes.push_back(n);
+      if (batch.messages.size() == batch_rows && !Push(std::exchange(batch, Batch{}))) return Status::OK();
+    }
+    if (!batch.messages.empty() && !Push(std::exchange(batch, Batch{}))) return Status::OK();
     PgResultPtr result(PQgetResult(source->conn_));
     if (result == nullptr || PQresultStatus(result.get()) != PGRES_COMMAND_OK) return source->Error("finishing COPY");
     server_rows = std::strtoll(PQcmdTuples(result.get()), nullptr, 10);
@@ -253,12 +328,62 @@ struct PgSource::Scan {
     return Status::OK();
   }
 
-  void Fail(duckdb_function_info info, Status s) {
-    error = std::move(s);
-    done = true;
-    duckdb_function_set_error(info, error.message().c_str());
+  // Waits for room; false if the consumers stopped (the batch is freed).
+  bool Push(Batch&& batch) {
+    std::unique_lock<std::mutex> lock(mu);
+    changed.wait(lock, [&] { return stop || queue.size() < kMaxQueued; });
+    if (stop) {
+      Free(batch);
+      return false;
+    }
+    queue.push_back(std::move(batch));
+    changed.notify_all();
+    return true;
+  }
+
+  // The next batch; false when the stream has ended (or failed: see error).
+  bool Pop(Batch* out) {
+    std::unique_lock<std::mutex> lock(mu);
+    changed.wait(lock, [&] { return !queue.empty() || closed || stop; });
+    if (queue.empty()) return false;
+    *out = std::move(queue.front());
+    queue.pop_front();
+    changed.notify_all();
+    return true;
+  }
+
+  void Fail(Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (error.ok()) error = std::move(s);
+    stop = true;
+    changed.notify_all();
+  }
+
+  Status Error() {
+    std::lock_guard<std::mutex> lock(mu);
+    return error;
+  }
+
+  // 11-byte signature, flags, extension length and extension.
+  static Result<size_t> HeaderLength(std::string_view msg) {
+    if (msg.size() < 19) return Status::Corruption("malformed binary COPY data: the header is cut short");
+    auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(msg[i])); };
+    uint32_t ext = byte(15) << 24 | byte(16) << 16 | byte(17) << 8 | byte(18);
+    if (ext > msg.size() - 19) return Status::Corruption("malformed binary COPY data: header extension too long");
+    return 19 + static_cast<size_t>(ext);
   }
 };
+
+namespace {
+
+// What each of DuckDB's threads decodes with: a decoder that saw a plain header.
+struct ScanLocal {
+  std::unique_ptr<PgBinaryDecoder> decoder;
+};
+
+constexpr char kPlainHeader[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\xff', '\r', '\n', '\0', 0, 0, 0, 0, 0, 0, 0, 0};
+
+}  // namespace
 
 namespace {
 
@@ -296,20 +421,45 @@ void ScanBind(duckdb_bind_info info) {
   }
 }
 
-// One producer: the COPY stream is sequential.
-void ScanInit(duckdb_init_info info) { duckdb_init_set_max_threads(info, 1); }
+void ScanInit(duckdb_init_info info) {
+  duckdb_init_set_max_threads(info, std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void ScanLocalInit(duckdb_init_info info) {
+  auto* scan = static_cast<PgSource::Scan*>(duckdb_init_get_extra_info(info));
+  auto* local = new ScanLocal{std::make_unique<PgBinaryDecoder>(scan->columns)};
+  bool appended = false;
+  Status s = local->decoder->Decode(std::string_view(kPlainHeader, sizeof kPlainHeader), nullptr, 0, &appended);
+  if (!s.ok()) duckdb_init_set_error(info, s.message().c_str());
+  duckdb_init_set_init_data(info, local, [](void* p) { delete static_cast<ScanLocal*>(p); });
+}
 
 void ScanNext(duckdb_function_info info, duckdb_data_chunk out) {
   auto* scan = static_cast<PgSource::Scan*>(duckdb_function_get_extra_info(info));
-  if (scan->started && scan->done && scan->decoder->finished()) {
+  auto* local = static_cast<ScanLocal*>(duckdb_function_get_local_init_data(info));
+  PgSource::Scan::Batch batch;
+  if (!scan->Pop(&batch)) {
+    Status s = scan->Error();
+    if (!s.ok()) duckdb_function_set_error(info, s.message().c_str());
     duckdb_data_chunk_set_size(out, 0);
     return;
   }
-  if (!scan->error.ok()) {
-    duckdb_function_set_error(info, scan->error.message().c_str());
+  idx_t row = 0;
+  Status s;
+  for (size_t i = 0; i < batch.messages.size() && s.ok(); ++i) {
+    bool appended = false;
+    s = local->decoder->Decode(std::string_view(batch.messages[i], static_cast<size_t>(batch.sizes[i])), out, row,
+                               &appended);
+    if (appended) ++row;
+  }
+  PgSource::Scan::Free(batch);
+  if (!s.ok()) {
+    scan->Fail(s.WithContext("dataset " + scan->dataset + ": decoding PostgreSQL rows"));
+    duckdb_function_set_error(info, scan->Error().message().c_str());
     return;
   }
-  scan->Next(info, out);
+  scan->rows += static_cast<int64_t>(row);
+  duckdb_data_chunk_set_size(out, row);
 }
 
 }  // namespace
@@ -321,6 +471,7 @@ Status PgSource::StartScan(const PgDateRange& range, duck::Connection& duck, con
   if (desc == nullptr || PQresultStatus(desc.get()) != PGRES_TUPLES_OK) return Error("reading the source's columns");
   scan_ = std::make_unique<Scan>();
   scan_->source = this;
+  scan_->dataset = ds_.name;
   int i = 0;
   for (const auto& c : ds_.columns) {
     if (!c.expr.empty()) continue;
@@ -329,13 +480,13 @@ Status PgSource::StartScan(const PgDateRange& range, duck::Connection& duck, con
     scan_->columns.push_back(std::move(col));
     ++i;
   }
-  scan_->decoder = std::make_unique<PgBinaryDecoder>(scan_->columns);
 
   duckdb_table_function tf = duckdb_create_table_function();
   duckdb_table_function_set_name(tf, function.c_str());
   duckdb_table_function_set_extra_info(tf, scan_.get(), nullptr);
   duckdb_table_function_set_bind(tf, ScanBind);
   duckdb_table_function_set_init(tf, ScanInit);
+  duckdb_table_function_set_local_init(tf, ScanLocalInit);
   duckdb_table_function_set_function(tf, ScanNext);
   duckdb_state registered = duckdb_register_table_function(duck.raw(), tf);
   duckdb_destroy_table_function(&tf);
@@ -343,20 +494,22 @@ Status PgSource::StartScan(const PgDateRange& range, duck::Connection& duck, con
 
   PgResultPtr copy(PQexec(conn_, ("COPY (" + select + ") TO STDOUT (FORMAT binary)").c_str()));
   if (copy == nullptr || PQresultStatus(copy.get()) != PGRES_COPY_OUT) return Error("starting COPY");
+  scan_->Start();
   return Status::OK();
 }
 
-Status PgSource::ScanError() const { return scan_ ? scan_->error : Status::OK(); }
+Status PgSource::ScanError() const { return scan_ ? scan_->Error() : Status::OK(); }
 
 Result<PgCopyStats> PgSource::FinishScan() {
   if (!scan_) return Status::Internal("no scan was started");
-  PQ_RETURN_IF_ERROR(scan_->error);
-  const auto decoded = static_cast<int64_t>(scan_->decoder->rows_decoded());
-  if (!scan_->done || !scan_->decoder->finished() || scan_->server_rows != decoded) {
+  if (scan_->producer.joinable()) scan_->producer.join();  // DuckDB saw the end: so did the producer
+  PQ_RETURN_IF_ERROR(scan_->Error());
+  const int64_t rows = scan_->rows.load();
+  if (scan_->server_rows != rows) {
     return Status::Corruption("dataset " + ds_.name + ": PostgreSQL reported " + std::to_string(scan_->server_rows) +
-                              " rows but " + std::to_string(decoded) + " arrived");
+                              " rows but " + std::to_string(rows) + " arrived");
   }
-  return PgCopyStats{decoded, scan_->bytes};
+  return PgCopyStats{rows, scan_->bytes};
 }
 
 Result<int64_t> PgSource::DeleteRange(const PgDateRange& range) {
