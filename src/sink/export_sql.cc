@@ -146,8 +146,11 @@ std::string LayoutCopySql(const DatasetConfig& ds, const PathTemplate& layout, c
   // only possible outside 'ok' rows), so they are partitioned by their typed values, which
   // is cheaper than building strings for every row; column values get the 'v'/'n' prefix.
   std::string keys = std::string(kStateKey);
-  select += "__pq_state AS " + std::string(kStateKey);
-  if (target.keep_bad_rows) {
+  // A number, not the state's name: DuckDB builds a Value of every key for every row, and a
+  // string costs an allocation (measured: 1e7 PostgreSQL rows 16-24 s with string keys, 14-15 s
+  // with fewer and numeric ones).
+  select += "CAST(CASE __pq_state WHEN 'ok' THEN 0 WHEN 'bad' THEN 1 ELSE 2 END AS UTINYINT) AS " + std::string(kStateKey);
+  if (target.keep_bad_rows && target.bad_rows_by_file) {
     select += ", CASE WHEN __pq_state = 'bad' THEN " + PrefixedKeySql("__pq_file") + " ELSE 'n' END AS " + kFileKey;
     keys += std::string(", ") + kFileKey;
   }

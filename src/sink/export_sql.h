@@ -26,12 +26,13 @@ struct CopyTarget {
   std::string where;         // "" or a condition on it
   std::string staging_dir;
   bool keep_bad_rows = true; // write rejected rows into a 'bad' partition (streaming CSV)
+  bool bad_rows_by_file = true;  // ...one per input file (a PostgreSQL stream has none)
 };
 
 std::string LayoutCopySql(const DatasetConfig& ds, const PathTemplate& layout, const CopyTarget& target);
 
 // Key column names used in staged folder names.
-inline constexpr const char* kStateKey = "__pq_s";
+inline constexpr const char* kStateKey = "__pq_s";  // 0 ok, 1 bad (rejected), 2 outside the dates
 inline constexpr const char* kFileKey = "__pq_f";
 inline constexpr const char* kDateKey = "__pq_d";
 inline constexpr const char* kHourKey = "__pq_h";

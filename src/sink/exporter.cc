@@ -465,6 +465,8 @@ class ExportRun {
     target.relation = rows_relation_;
     target.staging_dir = staging_ + "/layout" + std::to_string(index);
     target.keep_bad_rows = !materialized_;
+    // Every partition key costs DuckDB a Value per row; a stream has no input files to name.
+    target.bad_rows_by_file = !postgres();
     if (materialized_) target.where = "__pq_state <> 'bad'";
     std::string sql = LayoutCopySql(ds_, layout.tmpl, target);
     ProgressPoller poll(*conn_, options_, layout.split.empty() ? "writing" : "writing split " + layout.split);
@@ -481,13 +483,13 @@ class ExportRun {
 
   // Sends a staged file to its partition, or to the rejected / outside-dates tallies.
   Status Route(size_t index, StagedFile f) {
-    const std::string state = f.keys[kStateKey].value_or("");  // ok, bad or out
+    const std::string state = f.keys[kStateKey].value_or("");  // 0 ok, 1 bad, 2 outside the dates
     bool main = index == 0;
-    if (state == "bad") {
+    if (state == "1") {
       if (main) bad_files_.push_back(f);
       return Status::OK();
     }
-    if (state == "out") {
+    if (state == "2") {
       if (main) report_.rows_outside_dates += f.rows;
       return Status::OK();
     }
@@ -521,7 +523,9 @@ class ExportRun {
     } else {
       for (const auto& f : bad_files_) {
         if (!sql.empty()) sql += " UNION ALL ";
-        sql += "SELECT " + QuoteLiteral(f.keys.at(kFileKey).value_or("")) + ", NULL::BIGINT, " + NullReasonSql(ds_, "t.") +
+        auto file = f.keys.find(kFileKey);
+        std::string name = file != f.keys.end() ? file->second.value_or("") : pg_ ? pg_->Describe() : "";
+        sql += "SELECT " + QuoteLiteral(name) + ", NULL::BIGINT, " + NullReasonSql(ds_, "t.") +
                ", to_json(t)::VARCHAR FROM read_parquet(" + QuoteLiteral(f.local_path) +
                ", hive_partitioning = false) t";
       }
