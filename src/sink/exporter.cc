@@ -686,6 +686,10 @@ class ExportRun {
         return Status::FailedPrecondition("export " + ds_.name + ": " + f.path + " was written by PostgreSQL transaction " +
                                           std::to_string(*f.source_txid) + ", which is still running; try again later");
       }
+      if (state == source::PgTransactionState::kAborted) {
+        PQ_ASSIGN_OR_RETURN(bool deleted_later, DeletedByLaterRun(*p, *f.source_txid));
+        if (deleted_later) p->kept.push_back(f);
+      }
       if (state == source::PgTransactionState::kCommitted) p->kept.push_back(f);
       if (state == source::PgTransactionState::kUnknown) {
         return Status::FailedPrecondition("export " + ds_.name + ": cannot tell whether PostgreSQL transaction " +
@@ -700,6 +704,28 @@ class ExportRun {
           "to add the rows the source still has");
     }
     return Status::OK();
+  }
+
+  // A split file whose run did not commit still holds rows that are gone from the source if
+  // a later run that did commit exported the same day without writing that split. The main
+  // layout, which every run writes, records such a run.
+  Result<bool> DeletedByLaterRun(const Partition& p, int64_t txid) {
+    const PathTemplate& main = layouts_[0].tmpl;
+    if (p.layout == 0 || !p.values.date || !main.ColumnNames().empty() || main.HasHourToken() ||
+        main.Granularity() != layouts_[p.layout].tmpl.Granularity()) {
+      return false;
+    }
+    PartitionValues v;
+    v.date = p.values.date;
+    PQ_ASSIGN_OR_RETURN(std::string main_path, main.Format(v));
+    auto manifest = ReadManifest(*storage_, ManifestPathFor(main_path));
+    if (!manifest.ok()) return false;
+    for (const auto& f : manifest->files) {
+      if (!f.source_txid || *f.source_txid <= txid) continue;
+      PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, pg_->TransactionState(*f.source_txid));
+      if (state == source::PgTransactionState::kCommitted) return true;
+    }
+    return false;
   }
 
   // Final names: the layout's name (or -0001, -0002... when rotated); around kept files,

@@ -197,6 +197,30 @@ TEST_F(PostgresExportTest, AFailedDeleteLeavesTheRowsAndTheNextRunReplacesTheFil
   EXPECT_EQ(PgCount("date = '2026-01-15'"), 0);
 }
 
+// A split copy written by a run whose DELETE was refused, then not rewritten by the next
+// (committed) run, must not be replaced by late rows alone later: its rows are gone from the
+// source.
+TEST_F(PostgresExportTest, SplitOfARefusedRunSurvivesALaterCommittedRunWithoutIt) {
+  pg_->Execute(InsertPageviewsSql(300, kDay, 1));
+  pg_->Execute(InsertPageviewsSql(10, "2026-01-20", 1));  // so that a DELETE of everything over-deletes
+  CommandResult refused = Export(WriteConfig("", "DELETE FROM analytics_pageview"), {"--date", kDay, "--per-project", "--delete-after-export"});
+  ASSERT_NE(refused.exit_code, 0);
+  std::string good = WriteConfig();
+  CommandResult main_only = Export(good, {"--date", kDay, "--delete-after-export"});
+  ASSERT_EQ(main_only.exit_code, 0) << main_only.err;
+  EXPECT_EQ(PgCount(), 10);
+  pg_->Execute(InsertPageviewsSql(40, kDay, 1));  // late rows
+  CommandResult late = Export(good, {"--date", kDay, "--per-project", "--delete-after-export"});
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_EQ(PgCount(), 10);
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("analytics/pageviews/2026/01/15/*.parquet") + "')"), "340");
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("analytics/pageviews/project/*/2026/01/15/*.parquet") + "')"),
+            "340");
+  EXPECT_EQ(DuckScalar("SELECT count(*) - count(DISTINCT id) FROM read_parquet('" +
+                       Data("analytics/pageviews/project/*/2026/01/15/*.parquet") + "')"),
+            "0");
+}
+
 // A query that waits before its first row, so that a test can kill something mid-export.
 constexpr const char* kSlowQuery = "AND (SELECT true FROM pg_sleep(3))";
 
