@@ -28,7 +28,7 @@ TEST(ParallelFor, ReturnsTheFailureAndStopsStartingWork) {
   EXPECT_LT(started.load(), 100000);
 }
 
-TEST(ParallelFor, NothingToDoIsOk) {
+TEST(ParallelFor, AnEmptyRangeIsOk) {
   EXPECT_TRUE(ParallelFor(0, 4, [](size_t) { return Status::Internal("never called"); }).ok());
 }
 

@@ -147,25 +147,44 @@ class ExportRun {
                     ? source::PgDateRange{CivilDate::TodayUtc().AddDays(-1), CivilDate::TodayUtc().AddDays(-1)}
                     : source::PgDateRange{sel.from, sel.to};
     if (options_.overwrite || options_.delete_after_export) return true;
-    const PathTemplate& main = layouts_[0].tmpl;
-    if (main.Granularity() != PathTemplate::DateGranularity::kDay || main.HasHourToken() || !main.ColumnNames().empty()) {
-      return true;
-    }
+    if (!DailyLayoutsOnly()) return true;
     std::vector<SkippedPartition> done;
     for (CivilDate d = pg_range_.from; d <= pg_range_.to; d = d.AddDays(1)) {
-      PartitionValues v;
-      v.date = d;
-      PQ_ASSIGN_OR_RETURN(std::string path, main.Format(v));
-      Manifest m;
-      if (!PartitionIsComplete(*storage_, ManifestPathFor(path), &m)) return true;
-      done.push_back({path, m.rows, "already exists, skipping"});
+      PQ_ASSIGN_OR_RETURN(std::optional<SkippedPartition> day, CompleteDay(d));
+      if (!day) return true;
+      done.push_back(std::move(*day));
     }
-    for (auto& d : done) {
-      report_.rows_read += d.rows;
-      report_.rows_skipped += d.rows;
-      report_.skipped.push_back(std::move(d));
-    }
+    for (auto& d : done) RecordSkipped(std::move(d));
     return false;
+  }
+
+  // Whether a whole date can be judged complete before reading: every layout written this
+  // run has one file per day and no column tokens (column values are known only after reading).
+  bool DailyLayoutsOnly() const {
+    return std::all_of(layouts_.begin(), layouts_.end(), [](const Layout& l) {
+      return l.tmpl.ColumnNames().empty() && l.tmpl.Granularity() == PathTemplate::DateGranularity::kDay &&
+             !l.tmpl.HasHourToken();
+    });
+  }
+
+  // The main partition of `date` if every layout's partition of that date is complete.
+  Result<std::optional<SkippedPartition>> CompleteDay(CivilDate date) {
+    std::optional<SkippedPartition> main;
+    for (const auto& l : layouts_) {
+      PartitionValues v;
+      v.date = date;
+      PQ_ASSIGN_OR_RETURN(std::string path, l.tmpl.Format(v));
+      Manifest m;
+      if (!PartitionIsComplete(*storage_, ManifestPathFor(path), &m)) return std::optional<SkippedPartition>();
+      if (l.split.empty()) main = SkippedPartition{path, m.rows, "already exists, skipping"};
+    }
+    return main;
+  }
+
+  void RecordSkipped(SkippedPartition skipped) {
+    report_.rows_read += skipped.rows;
+    report_.rows_skipped += skipped.rows;
+    report_.skipped.push_back(std::move(skipped));
   }
 
   template <typename F>
@@ -206,30 +225,15 @@ class ExportRun {
   // again. Only possible when the date is known from the file name, every layout has one
   // file per day, and none splits by column (column values are only known after reading).
   Status SkipExportedInputs() {
-    if (options_.overwrite || !options_.selection.explicit_inputs.empty()) return Status::OK();
-    for (const auto& l : layouts_) {
-      if (!l.tmpl.ColumnNames().empty() || l.tmpl.Granularity() != PathTemplate::DateGranularity::kDay ||
-          l.tmpl.HasHourToken()) {
-        return Status::OK();
-      }
-    }
+    if (options_.overwrite || !options_.selection.explicit_inputs.empty() || !DailyLayoutsOnly()) return Status::OK();
     std::vector<source::InputFile> keep;
     for (auto& in : inputs_) {
-      std::optional<SkippedPartition> main;
-      bool done = in.date.has_value();
-      for (const auto& l : layouts_) {
-        if (!done) break;
-        PartitionValues v;
-        v.date = in.date;
-        PQ_ASSIGN_OR_RETURN(std::string path, l.tmpl.Format(v));
-        Manifest m;
-        done = PartitionIsComplete(*storage_, ManifestPathFor(path), &m);
-        if (done && l.split.empty()) main = SkippedPartition{path, m.rows, "already exists, skipping"};
+      std::optional<SkippedPartition> day;
+      if (in.date) {
+        PQ_ASSIGN_OR_RETURN(day, CompleteDay(*in.date));
       }
-      if (done && main) {
-        report_.rows_read += main->rows;
-        report_.rows_skipped += main->rows;
-        report_.skipped.push_back(std::move(*main));
+      if (day) {
+        RecordSkipped(std::move(*day));
       } else {
         keep.push_back(std::move(in));
       }
@@ -681,7 +685,7 @@ class ExportRun {
   Status KeepDeletedRows(Partition* p) {
     for (const auto& f : p->previous->files) {
       if (!f.source_txid) continue;
-      PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, pg_->TransactionState(*f.source_txid));
+      PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, TransactionState(*f.source_txid));
       if (state == source::PgTransactionState::kInProgress) {
         return Status::FailedPrecondition("export " + ds_.name + ": " + f.path + " was written by PostgreSQL transaction " +
                                           std::to_string(*f.source_txid) + ", which is still running; try again later");
@@ -722,10 +726,19 @@ class ExportRun {
     if (!manifest.ok()) return false;
     for (const auto& f : manifest->files) {
       if (!f.source_txid || *f.source_txid <= txid) continue;
-      PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, pg_->TransactionState(*f.source_txid));
+      PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, TransactionState(*f.source_txid));
       if (state == source::PgTransactionState::kCommitted) return true;
     }
     return false;
+  }
+
+  // One question to PostgreSQL per transaction, not per file: every split partition of a
+  // day names the same few transactions.
+  Result<source::PgTransactionState> TransactionState(int64_t txid) {
+    if (auto it = txid_states_.find(txid); it != txid_states_.end()) return it->second;
+    PQ_ASSIGN_OR_RETURN(source::PgTransactionState state, pg_->TransactionState(txid));
+    txid_states_.emplace(txid, state);
+    return state;
   }
 
   // Final names: the layout's name (or -0001, -0002... when rotated); around kept files,
@@ -809,6 +822,7 @@ class ExportRun {
   source::PgDateRange pg_range_;
   std::optional<int64_t> pg_txid_;        // with --delete-after-export
   int64_t pg_rows_ = 0;
+  std::map<int64_t, source::PgTransactionState> txid_states_;
   std::vector<Partition> partitions_;
   std::map<std::pair<size_t, std::string>, size_t> partition_index_;  // (layout, path) -> partitions_
   std::vector<StagedFile> bad_files_;

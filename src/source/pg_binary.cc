@@ -150,26 +150,26 @@ enum class Source : uint8_t {
 enum class Conversion : uint8_t {
   kUnsupported,
   kBool,              // bool -> boolean
-  kIntToInt,          // int2/int4/int8/oid -> any integer (range-checked)
-  kIntToDecimal,
-  kIntToFloat,
-  kIntToDouble,
-  kNumericToInt,      // only integral values in range
-  kNumericToDecimal,  // exact: no digit may be dropped
-  kNumericToFloat,    // nearest
-  kNumericToDouble,
-  kFloat4ToFloat,
-  kFloat4ToDouble,
-  kFloat8ToFloat,
-  kFloat8ToDouble,
+  kIntAsInt,          // int2/int4/int8/oid -> any integer (range-checked)
+  kIntAsDecimal,
+  kIntAsFloat,
+  kIntAsDouble,
+  kNumericAsInt,      // only integral values in range
+  kNumericAsDecimal,  // exact: no digit may be dropped
+  kNumericAsFloat,    // nearest
+  kNumericAsDouble,
+  kFloat4AsFloat,
+  kFloat4AsDouble,
+  kFloat8AsFloat,
+  kFloat8AsDouble,
   kBytes,             // text-like, json, bytea: stored as sent
   kJsonb,             // version byte stripped
   kUuid,
-  kUuidToText,
-  kInetToText,
+  kUuidAsText,
+  kInetAsText,
   kDate,
-  kTimestampToMicros,
-  kTimestampToMillis,
+  kTimestampAsMicros,
+  kTimestampAsMillis,
 };
 
 }  // namespace pg_binary_internal
@@ -221,24 +221,24 @@ Conversion ConversionFor(Source source, TypeKind target) {
     case Source::kBool:
       return target == TypeKind::kBoolean ? Conversion::kBool : Conversion::kUnsupported;
     case Source::kInt2: case Source::kInt4: case Source::kInt8: case Source::kOid:
-      if (integer) return Conversion::kIntToInt;
-      if (target == TypeKind::kDecimal) return Conversion::kIntToDecimal;
-      if (target == TypeKind::kFloat) return Conversion::kIntToFloat;
-      if (target == TypeKind::kDouble) return Conversion::kIntToDouble;
+      if (integer) return Conversion::kIntAsInt;
+      if (target == TypeKind::kDecimal) return Conversion::kIntAsDecimal;
+      if (target == TypeKind::kFloat) return Conversion::kIntAsFloat;
+      if (target == TypeKind::kDouble) return Conversion::kIntAsDouble;
       return Conversion::kUnsupported;
     case Source::kNumeric:
-      if (integer) return Conversion::kNumericToInt;
-      if (target == TypeKind::kDecimal) return Conversion::kNumericToDecimal;
-      if (target == TypeKind::kFloat) return Conversion::kNumericToFloat;
-      if (target == TypeKind::kDouble) return Conversion::kNumericToDouble;
+      if (integer) return Conversion::kNumericAsInt;
+      if (target == TypeKind::kDecimal) return Conversion::kNumericAsDecimal;
+      if (target == TypeKind::kFloat) return Conversion::kNumericAsFloat;
+      if (target == TypeKind::kDouble) return Conversion::kNumericAsDouble;
       return Conversion::kUnsupported;
     case Source::kFloat4:
-      if (target == TypeKind::kFloat) return Conversion::kFloat4ToFloat;
-      if (target == TypeKind::kDouble) return Conversion::kFloat4ToDouble;
+      if (target == TypeKind::kFloat) return Conversion::kFloat4AsFloat;
+      if (target == TypeKind::kDouble) return Conversion::kFloat4AsDouble;
       return Conversion::kUnsupported;
     case Source::kFloat8:
-      if (target == TypeKind::kFloat) return Conversion::kFloat8ToFloat;
-      if (target == TypeKind::kDouble) return Conversion::kFloat8ToDouble;
+      if (target == TypeKind::kFloat) return Conversion::kFloat8AsFloat;
+      if (target == TypeKind::kDouble) return Conversion::kFloat8AsDouble;
       return Conversion::kUnsupported;
     case Source::kText: case Source::kJson:
       return target == TypeKind::kString || target == TypeKind::kJson ? Conversion::kBytes : Conversion::kUnsupported;
@@ -248,15 +248,15 @@ Conversion ConversionFor(Source source, TypeKind target) {
       return target == TypeKind::kBinary ? Conversion::kBytes : Conversion::kUnsupported;
     case Source::kUuid:
       if (target == TypeKind::kUuid) return Conversion::kUuid;
-      if (target == TypeKind::kString) return Conversion::kUuidToText;
+      if (target == TypeKind::kString) return Conversion::kUuidAsText;
       return Conversion::kUnsupported;
     case Source::kInet:
-      return target == TypeKind::kString ? Conversion::kInetToText : Conversion::kUnsupported;
+      return target == TypeKind::kString ? Conversion::kInetAsText : Conversion::kUnsupported;
     case Source::kDate:
       return target == TypeKind::kDate ? Conversion::kDate : Conversion::kUnsupported;
     case Source::kTimestamp:
-      if (target == TypeKind::kTimestamp) return Conversion::kTimestampToMicros;
-      if (target == TypeKind::kTimestampMs) return Conversion::kTimestampToMillis;
+      if (target == TypeKind::kTimestamp) return Conversion::kTimestampAsMicros;
+      if (target == TypeKind::kTimestampMs) return Conversion::kTimestampAsMillis;
       return Conversion::kUnsupported;
     case Source::kOther:
       return Conversion::kUnsupported;
@@ -601,14 +601,14 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       if (len != 1) return Failure::kLength;
       Put<uint8_t>(sink.data, row, p[0] != 0);
       return Failure::kNone;
-    case Conversion::kIntToInt: {
+    case Conversion::kIntAsInt: {
       int64_t v;
       if (!ReadInt(plan.source, p, len, &v)) return Failure::kLength;
       if (v < plan.min || (v > 0 && static_cast<uint64_t>(v) > plan.max)) return Failure::kRange;
       PutInt(sink.data, row, plan.width, static_cast<uint64_t>(v));
       return Failure::kNone;
     }
-    case Conversion::kIntToDecimal: {
+    case Conversion::kIntAsDecimal: {
       int64_t v;
       if (!ReadInt(plan.source, p, len, &v)) return Failure::kLength;
       const UInt128 magnitude = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
@@ -616,18 +616,18 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       PutDecimal(sink.data, row, plan.width, v < 0, magnitude * kPow10[plan.scale]);
       return Failure::kNone;
     }
-    case Conversion::kIntToFloat:
-    case Conversion::kIntToDouble: {
+    case Conversion::kIntAsFloat:
+    case Conversion::kIntAsDouble: {
       int64_t v;
       if (!ReadInt(plan.source, p, len, &v)) return Failure::kLength;
-      if (plan.conversion == Conversion::kIntToFloat) {
+      if (plan.conversion == Conversion::kIntAsFloat) {
         Put(sink.data, row, static_cast<float>(v));
       } else {
         Put(sink.data, row, static_cast<double>(v));
       }
       return Failure::kNone;
     }
-    case Conversion::kNumericToInt: {
+    case Conversion::kNumericAsInt: {
       Numeric n;
       UInt128 magnitude = 0;
       if (Failure f = ParseNumeric(p, len, &n); f != Failure::kNone) return f;
@@ -640,7 +640,7 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       PutInt(sink.data, row, plan.width, n.negative() ? uint64_t{0} - low : low);
       return Failure::kNone;
     }
-    case Conversion::kNumericToDecimal: {
+    case Conversion::kNumericAsDecimal: {
       Numeric n;
       UInt128 magnitude = 0;
       if (Failure f = ParseNumeric(p, len, &n); f != Failure::kNone) return f;
@@ -652,11 +652,11 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       PutDecimal(sink.data, row, plan.width, n.negative(), magnitude);
       return Failure::kNone;
     }
-    case Conversion::kNumericToFloat:
-    case Conversion::kNumericToDouble: {
+    case Conversion::kNumericAsFloat:
+    case Conversion::kNumericAsDouble: {
       Numeric n;
       if (Failure f = ParseNumeric(p, len, &n); f != Failure::kNone) return f;
-      if (plan.conversion == Conversion::kNumericToFloat) {
+      if (plan.conversion == Conversion::kNumericAsFloat) {
         float v;
         if (Failure f = NumericToFloating(n, &v); f != Failure::kNone) return f;
         Put(sink.data, row, v);
@@ -667,22 +667,22 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       }
       return Failure::kNone;
     }
-    case Conversion::kFloat4ToFloat:
-    case Conversion::kFloat4ToDouble: {
+    case Conversion::kFloat4AsFloat:
+    case Conversion::kFloat4AsDouble: {
       if (len != 4) return Failure::kLength;
       const float v = std::bit_cast<float>(Be32(p));
-      if (plan.conversion == Conversion::kFloat4ToFloat) {
+      if (plan.conversion == Conversion::kFloat4AsFloat) {
         Put(sink.data, row, v);
       } else {
         Put(sink.data, row, static_cast<double>(v));
       }
       return Failure::kNone;
     }
-    case Conversion::kFloat8ToFloat:
-    case Conversion::kFloat8ToDouble: {
+    case Conversion::kFloat8AsFloat:
+    case Conversion::kFloat8AsDouble: {
       if (len != 8) return Failure::kLength;
       const double v = std::bit_cast<double>(Be64(p));
-      if (plan.conversion == Conversion::kFloat8ToDouble) {
+      if (plan.conversion == Conversion::kFloat8AsDouble) {
         Put(sink.data, row, v);
         return Failure::kNone;
       }
@@ -709,14 +709,14 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       Put(sink.data, row, duckdb_hugeint{Be64(p + 8), static_cast<int64_t>(upper)});
       return Failure::kNone;
     }
-    case Conversion::kUuidToText: {
+    case Conversion::kUuidAsText: {
       if (len != 16) return Failure::kLength;
       char text[36];
       FormatUuid(p, text);
       duckdb_vector_assign_string_element_len(sink.vector, row, text, sizeof text);
       return Failure::kNone;
     }
-    case Conversion::kInetToText: {
+    case Conversion::kInetAsText: {
       char text[64];
       const size_t n = FormatInet(p, len, text);
       if (n == 0) return Failure::kMalformed;
@@ -733,13 +733,13 @@ Failure DecodeField(const Plan& plan, const Sink& sink, const uint8_t* p, uint32
       Put(sink.data, row, static_cast<int32_t>(shifted));
       return Failure::kNone;
     }
-    case Conversion::kTimestampToMicros:
-    case Conversion::kTimestampToMillis: {
+    case Conversion::kTimestampAsMicros:
+    case Conversion::kTimestampAsMillis: {
       if (len != 8) return Failure::kLength;
       const int64_t micros = static_cast<int64_t>(Be64(p));
       if (micros == INT64_MAX || micros == INT64_MIN) return Failure::kInfinity;
       int64_t out;
-      if (plan.conversion == Conversion::kTimestampToMillis) {
+      if (plan.conversion == Conversion::kTimestampAsMillis) {
         const int64_t millis = micros / 1000 - (micros % 1000 < 0 ? 1 : 0);  // floor, also before 2000
         out = millis + kPgEpochMillis;
       } else if (__builtin_add_overflow(micros, kPgEpochMicros, &out) || out == INT64_MAX) {

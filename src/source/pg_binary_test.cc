@@ -468,7 +468,7 @@ TEST_F(PgBinaryTest, NumericIntoIntegersOnlyWhenWholeAndInRange) {
             "row 1, column \"n\": NaN cannot be stored as int64");
 }
 
-TEST_F(PgBinaryTest, NumericIntoDoubleAndFloatIsNearest) {
+TEST_F(PgBinaryTest, NumericAsDoubleAndFloatIsNearest) {
   std::vector<PgColumn> cols = {Col("d", kNumeric, "double"), Col("f", kNumeric, "float")};
   std::vector<uint16_t> thirds(30, 3333);
   std::vector<uint16_t> long_one(250, 0);  // 1.000...0001 with 996 zeros: more digits than a double can use

@@ -71,6 +71,17 @@ class PostgresExportTest : public ::testing::Test {
     return Pqflow(all);
   }
 
+  // Runs an export of the slow query and kills the server with SIGKILL while it waits.
+  CommandResult ExportWhileTheServerDies(const std::string& config, const std::vector<std::string>& args) {
+    std::thread killer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+      pg_->Kill(SIGKILL);
+    });
+    CommandResult r = Export(config, args);
+    killer.join();
+    return r;
+  }
+
   std::string Data(const std::string& rel) const { return dir_.path() + "/data/" + rel; }
   int64_t PgCount(const std::string& where = "true") const {
     return std::stoll(*pg_->Query("SELECT count(*) FROM analytics_pageview WHERE " + where)[0][0]);
@@ -137,6 +148,15 @@ TEST_F(PostgresExportTest, ExportsADayWithTheSeedSchemaPathsAndSplits) {
   CommandResult again = Export(config, {"--date", kDay});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find(std::string(kDayFile) + " already exists, skipping"), std::string::npos) << again.out;
+
+  // A split asked for after the day was exported is still written; the main file is kept.
+  ASSERT_EQ(Export(config, {"--date", "2026-01-16"}).exit_code, 0);
+  EXPECT_TRUE(ListFiles(Data("analytics/pageviews/project"), "2026-01-16.parquet").empty());
+  CommandResult split_later = Export(config, {"--date", "2026-01-16", "--per-project"});
+  ASSERT_EQ(split_later.exit_code, 0) << split_later.err;
+  EXPECT_NE(split_later.out.find("pageviews_2026-01-16.parquet already exists, skipping"), std::string::npos)
+      << split_later.out;
+  EXPECT_EQ(ListFiles(Data("analytics/pageviews/project"), "2026-01-16.parquet").size(), 4u);
 }
 
 TEST_F(PostgresExportTest, DeleteAfterExportIsExactUnderConcurrentInserts) {
@@ -227,12 +247,7 @@ constexpr const char* kSlowQuery = "AND (SELECT true FROM pg_sleep(3))";
 TEST_F(PostgresExportTest, ServerKilledMidExportDeletesNothingAndLeavesNoFiles) {
   pg_->Execute(InsertPageviewsSql(600, "2026-01-14", 3));
   std::string config = WriteConfig(kSlowQuery);
-  std::thread killer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-    pg_->Kill(SIGKILL);
-  });
-  CommandResult r = Export(config, {"--date", kDay, "--delete-after-export"});
-  killer.join();
+  CommandResult r = ExportWhileTheServerDies(config, {"--date", kDay, "--delete-after-export"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.err.find("PostgreSQL"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find(pg_->password()), std::string::npos) << "the password must never be printed";
@@ -251,12 +266,7 @@ TEST_F(PostgresExportTest, ServerKilledMidExportDeletesNothingAndLeavesNoFiles) 
 TEST_F(PostgresExportTest, ServerKilledMidStreamLeavesNoFiles) {
   pg_->Execute(InsertPageviewsSql(600, "2026-01-14", 3));
   std::string config = WriteConfig(kSlowQuery);
-  std::thread killer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-    pg_->Kill(SIGKILL);
-  });
-  CommandResult r = Export(config, {"--date", kDay});
-  killer.join();
+  CommandResult r = ExportWhileTheServerDies(config, {"--date", kDay});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.err.find("PostgreSQL"), std::string::npos) << r.err;
   EXPECT_TRUE(ListFiles(Data("analytics"), ".parquet").empty());
