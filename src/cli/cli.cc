@@ -7,7 +7,8 @@ namespace pqflow::cli {
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"pqflow " PQFLOW_VERSION
-               " - turns CSV, NDJSON and JSON reports into partitioned Parquet datasets, and queries them.\n"
+               " - turns CSV, NDJSON, JSON reports, PostgreSQL tables and HTTP event streams into\n"
+               "partitioned Parquet datasets, and queries them.\n"
                "Configuration: --config FILE, else $PQFLOW_CONFIG, else ./pqflow.toml, else the built-in datasets\n"
                "(pageviews, query_perf, index_advisor, optimization_summary) with storage root ./data."};
   app.require_subcommand(1);
@@ -22,6 +23,8 @@ int RunCli(int argc, char** argv) {
   AddValidateCommand(app, global, &exit_code);
   AddQueryCommand(app, global, &exit_code);
   AddDatasetsCommand(app, global, &exit_code);
+  AddServeCommand(app, global, &exit_code);
+  AddKeysCommand(app, global, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,8 @@ void AddInspectCommand(CLI::App& app, const GlobalOptions& global, int* exit_cod
 void AddValidateCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddKeysCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 // Builds the whole command line and runs it; what main() calls.
 int RunCli(int argc, char** argv);

@@ -16,7 +16,7 @@ Result<Config> LoadConfig(const GlobalOptions& options) {
   if (path.empty() && std::filesystem::exists("pqflow.toml")) path = "pqflow.toml";
   Result<Config> config = path.empty() ? LoadEmbeddedDefault() : LoadConfigFile(path);
   if (!config.ok()) return config;
-  ApplyEnvironmentOverrides(&*config);
+  if (Status s = ApplyEnvironmentOverrides(&*config); !s.ok()) return s;
   if (!options.root.empty()) config->storage.root = std::filesystem::absolute(options.root).lexically_normal().string();
   return config;
 }

@@ -11,9 +11,48 @@
 
 #include <toml++/toml.h>
 
+#include "core/config_reader.h"
+
 namespace pqflow {
 
 namespace fs = std::filesystem;
+using config_internal::ConfigReader;
+using config_internal::ResolvePath;
+
+namespace config_internal {
+
+Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::string& prefix, bool stream,
+                   ColumnSpec* col) {
+  if (stream) {
+    PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"name", "type", "nullable", "field", "values", "receipt_time"}));
+  } else {
+    PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"name", "type", "nullable", "expr", "field", "in_file"}));
+  }
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "name", &col->name));
+  if (col->name.empty()) return r.Error(&t, prefix + "name", "every column needs a name");
+  std::string type_text;
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "type", &type_text));
+  if (type_text.empty()) return r.Error(&t, prefix + "type", "column '" + col->name + "' needs a type (" + std::string(KnownTypeNames()) + ")");
+  auto type = ColumnType::Parse(type_text);
+  if (!type.ok()) return r.Error(t.get("type"), prefix + "type", type.status().message());
+  col->type = *type;
+  if (col->type.kind == TypeKind::kIpv6 && !stream) {
+    return r.Error(t.get("type"), prefix + "type", "ipv6 columns are written by event streams (pqflow serve) only; declare an exported column as string");
+  }
+  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "nullable", &col->nullable));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "expr", &col->expr));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "field", &col->field));
+  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "in_file", &col->in_file));
+  PQ_RETURN_IF_ERROR(r.GetStringList(t, prefix, "values", &col->values));
+  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "receipt_time", &col->receipt_time));
+  if (!col->values.empty() && col->type.kind != TypeKind::kString) {
+    return r.Error(t.get("values"), prefix + "values", "an enumeration needs type = \"string\"");
+  }
+  if (col->field.empty()) col->field = col->name;
+  return Status::OK();
+}
+
+}  // namespace config_internal
 
 namespace {
 
@@ -37,103 +76,6 @@ const CodecInfo& Info(Codec codec) {
     if (c.codec == codec) return c;
   }
   return kCodecs[0];
-}
-
-// Builds "origin:line: key: message" errors and checks for unknown keys, so that a typo
-// in the config is an error that points at it rather than a silently ignored setting.
-class ConfigReader {
- public:
-  explicit ConfigReader(std::string origin) : origin_(std::move(origin)) {}
-
-  Status Error(const toml::node* node, const std::string& key, const std::string& message) const {
-    std::string where = origin_;
-    if (node != nullptr && node->source().begin.line > 0) where += ":" + std::to_string(node->source().begin.line);
-    return Status::InvalidArgument(where + ": " + key + ": " + message);
-  }
-
-  Status CheckKeys(const toml::table& table, const std::string& prefix, const std::set<std::string>& known) const {
-    for (auto&& [k, v] : table) {
-      if (known.count(std::string(k.str())) == 0) {
-        std::string list;
-        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-        return Error(&v, prefix + std::string(k.str()), "unknown key (known keys here: " + list + ")");
-      }
-    }
-    return Status::OK();
-  }
-
-  Status GetString(const toml::table& t, const std::string& prefix, const char* key, std::string* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return Status::OK();
-    auto v = n->value<std::string>();
-    if (!v) return Error(n, prefix + key, "expected a string");
-    *out = *v;
-    return Status::OK();
-  }
-
-  Status GetBool(const toml::table& t, const std::string& prefix, const char* key, bool* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return Status::OK();
-    auto v = n->value<bool>();
-    if (!v) return Error(n, prefix + key, "expected true or false");
-    *out = *v;
-    return Status::OK();
-  }
-
-  Status GetInt(const toml::table& t, const std::string& prefix, const char* key, int64_t min, int64_t* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return Status::OK();
-    auto v = n->value<int64_t>();
-    if (!v || *v < min) return Error(n, prefix + key, "expected an integer >= " + std::to_string(min));
-    *out = *v;
-    return Status::OK();
-  }
-
-  Status GetStringList(const toml::table& t, const std::string& prefix, const char* key,
-                       std::vector<std::string>* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return Status::OK();
-    const toml::array* arr = n->as_array();
-    if (arr == nullptr) return Error(n, prefix + key, "expected a list of strings, e.g. [\"a\", \"b\"]");
-    out->clear();
-    for (const auto& item : *arr) {
-      auto s = item.value<std::string>();
-      if (!s) return Error(&item, prefix + key, "expected a list of strings");
-      out->push_back(*s);
-    }
-    return Status::OK();
-  }
-
-  const std::string& origin() const { return origin_; }
-
- private:
-  std::string origin_;
-};
-
-std::string ResolvePath(const std::string& base_dir, const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  return (fs::path(base_dir) / p).lexically_normal().string();
-}
-
-Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::string& prefix, ColumnSpec* col) {
-  PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"name", "type", "nullable", "expr", "field", "in_file"}));
-  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "name", &col->name));
-  if (col->name.empty()) return r.Error(&t, prefix + "name", "every column needs a name");
-  std::string type_text;
-  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "type", &type_text));
-  if (type_text.empty()) return r.Error(&t, prefix + "type", "column '" + col->name + "' needs a type (" + std::string(KnownTypeNames()) + ")");
-  auto type = ColumnType::Parse(type_text);
-  if (!type.ok()) return r.Error(t.get("type"), prefix + "type", type.status().message());
-  col->type = *type;
-  if (col->type.kind == TypeKind::kIpv6) {
-    return r.Error(t.get("type"), prefix + "type", "ipv6 columns are not supported yet; declare the column as string for now");
-  }
-  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "nullable", &col->nullable));
-  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "expr", &col->expr));
-  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "field", &col->field));
-  PQ_RETURN_IF_ERROR(r.GetBool(t, prefix, "in_file", &col->in_file));
-  if (col->field.empty()) col->field = col->name;
-  return Status::OK();
 }
 
 Status ParseSource(const ConfigReader& r, const toml::table& t, const std::string& prefix,
@@ -195,25 +137,6 @@ Status ParseSplits(const ConfigReader& r, const toml::table& t, const std::strin
   return Status::OK();
 }
 
-Status ParseCompression(const ConfigReader& r, const toml::table& t, const std::string& prefix, DatasetConfig* ds) {
-  std::string codec = CodecName(ds->compression);
-  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "compression", &codec));
-  auto parsed = ParseCodec(codec);
-  if (!parsed.ok()) return r.Error(t.get("compression"), prefix + "compression", parsed.status().message());
-  ds->compression = *parsed;
-  if (const toml::node* n = t.get("compression_level")) {
-    const CodecInfo& info = Info(ds->compression);
-    auto level = n->value<int64_t>();
-    if (info.max_level == 0) return r.Error(n, prefix + "compression_level", CodecName(ds->compression) + " takes no level");
-    if (!level || *level < info.min_level || *level > info.max_level) {
-      return r.Error(n, prefix + "compression_level", "expected " + std::to_string(info.min_level) + ".." +
-                                                          std::to_string(info.max_level) + " for " + CodecName(ds->compression));
-    }
-    ds->compression_level = static_cast<int>(*level);
-  }
-  return Status::OK();
-}
-
 // Cross-field checks: every name the layout, sort order and time column use is a column.
 Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::string& prefix, const DatasetConfig& ds) {
   if (ds.columns.empty()) return r.Error(&t, prefix + "columns", "a dataset needs at least one [[...columns]] entry");
@@ -264,7 +187,7 @@ Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "description", &ds->description));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "layout", &ds->layout));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "time_column", &ds->time_column));
-  PQ_RETURN_IF_ERROR(ParseCompression(r, t, prefix, ds));
+  PQ_RETURN_IF_ERROR(r.GetCompression(t, prefix, &ds->compression, &ds->compression_level));
   PQ_RETURN_IF_ERROR(r.GetInt(t, prefix, "row_group_size", 1, &ds->row_group_size));
   PQ_RETURN_IF_ERROR(r.GetStringList(t, prefix, "sort_by", &ds->sort_by));
   if (const toml::node* n = t.get("max_file_size")) {
@@ -282,7 +205,7 @@ Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::
       std::string cp = prefix + "columns[" + std::to_string(i) + "].";
       if (ct == nullptr) return r.Error(&(*arr)[i], cp, "expected a table {name = ..., type = ...}");
       ColumnSpec col;
-      PQ_RETURN_IF_ERROR(ParseColumn(r, *ct, cp, &col));
+      PQ_RETURN_IF_ERROR(config_internal::ParseColumn(r, *ct, cp, /*stream=*/false, &col));
       ds->columns.push_back(std::move(col));
     }
   }
@@ -313,6 +236,7 @@ Result<Codec> ParseCodec(std::string_view name) {
 std::string CodecName(Codec codec) { return std::string(Info(codec).name); }
 std::string CodecDuckDbName(Codec codec) { return std::string(Info(codec).duckdb); }
 bool CodecHasLevel(Codec codec) { return Info(codec).max_level > 0; }
+std::pair<int, int> CodecLevelRange(Codec codec) { return {Info(codec).min_level, Info(codec).max_level}; }
 
 std::string SourceFormatName(SourceFormat format) {
   switch (format) {
@@ -364,7 +288,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
     return Status::InvalidArgument(origin + ":" + std::to_string(e.source().begin.line) + ": " +
                                    std::string(e.description()));
   }
-  PQ_RETURN_IF_ERROR(r.CheckKeys(root, "", {"storage", "datasets"}));
+  PQ_RETURN_IF_ERROR(r.CheckKeys(root, "", {"storage", "datasets", "streams", "server"}));
   Config config;
   config.source = origin;
   if (const toml::node* n = root.get("storage")) {
@@ -383,7 +307,17 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
       config.datasets.emplace(ds.name, std::move(ds));
     }
   }
+  PQ_RETURN_IF_ERROR(config_internal::ParseStreams(r, root.get("streams"), &config));
+  PQ_RETURN_IF_ERROR(config_internal::ParseServer(r, root.get("server"), base_dir, &config));
   return config;
+}
+
+Result<const StreamConfig*> Config::FindStream(std::string_view stream) const {
+  auto it = streams.find(std::string(stream));
+  if (it != streams.end()) return &it->second;
+  std::string known;
+  for (const auto& [n, _] : streams) known += (known.empty() ? "" : ", ") + n;
+  return Status::NotFound("unknown stream '" + std::string(stream) + "' (configured: " + known + ")");
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
@@ -399,10 +333,29 @@ Result<Config> LoadEmbeddedDefault() {
   return ParseConfig(EmbeddedDefaultToml(), "<embedded default>", fs::current_path().string());
 }
 
-void ApplyEnvironmentOverrides(Config* config) {
-  if (const char* root = std::getenv("PQFLOW_ROOT"); root != nullptr && *root != '\0') {
-    config->storage.root = fs::absolute(root).lexically_normal().string();
+Status ApplyEnvironmentOverrides(Config* config) {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+  if (auto root = env("PQFLOW_ROOT")) config->storage.root = fs::absolute(*root).lexically_normal().string();
+  if (auto listen = env("PQFLOW_LISTEN")) config->server.listen = *listen;
+  if (auto wal = env("PQFLOW_WAL_DIR")) config->server.wal_dir = fs::absolute(*wal).lexically_normal().string();
+  struct SizeVar { const char* name; int64_t* target; };
+  for (SizeVar v : {SizeVar{"PQFLOW_MAX_BODY_SIZE", &config->server.max_body_size},
+                    SizeVar{"PQFLOW_MAX_WAL_SIZE", &config->server.max_wal_size},
+                    SizeVar{"PQFLOW_MEMORY_LIMIT", &config->server.memory_limit}}) {
+    auto text = env(v.name);
+    if (!text) continue;
+    auto size = ParseByteSize(*text);
+    if (!size.ok() || *size <= 0) {
+      return Status::InvalidArgument(std::string("environment variable ") + v.name + "='" + *text +
+                                     "': expected a size such as 64MB");
+    }
+    *v.target = *size;
   }
+  return Status::OK();
 }
 
 Result<std::vector<PathTemplate>> AllLayouts(const DatasetConfig& dataset) {
@@ -414,6 +367,20 @@ Result<std::vector<PathTemplate>> AllLayouts(const DatasetConfig& dataset) {
     layouts.push_back(std::move(t));
   }
   return layouts;
+}
+
+Result<int64_t> ParseDurationSeconds(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, n);
+  if (i == 0 || ec != std::errc()) return Status::InvalidArgument("'" + std::string(text) + "' is not a duration");
+  std::string_view unit = text.substr(i);
+  static const std::pair<std::string_view, int64_t> kUnits[] = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+  for (const auto& [name, mult] : kUnits) {
+    if (unit == name) return n * mult;
+  }
+  return Status::InvalidArgument("'" + std::string(text) + "' has an unknown unit (use s, m, h or d)");
 }
 
 Result<int64_t> ParseByteSize(std::string_view text) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/path_template.h"
@@ -21,6 +22,7 @@ Result<Codec> ParseCodec(std::string_view name);
 std::string CodecName(Codec codec);       // "zstd"
 std::string CodecDuckDbName(Codec codec); // the COPY option value ("lz4_raw" for lz4)
 bool CodecHasLevel(Codec codec);          // zstd, gzip, brotli
+std::pair<int, int> CodecLevelRange(Codec codec);  // {0, 0} when the codec takes no level
 std::string SourceFormatName(SourceFormat format);
 
 struct ColumnSpec {
@@ -32,6 +34,11 @@ struct ColumnSpec {
   // false: the column feeds layouts (e.g. {org_slug} from a join) but is not stored in the
   // Parquet files, whose schema then stays exactly the declared stored columns.
   bool in_file = true;
+  // Streams: the only values accepted (an enumeration such as event_type); empty = any.
+  std::vector<std::string> values;
+  // Streams: filled by the server with the receipt time of the batch (ms since the epoch
+  // for int64 columns); a body that sets it is rejected.
+  bool receipt_time = false;
 };
 
 struct SourceSpec {
@@ -89,6 +96,52 @@ struct DatasetConfig {
   const SplitSpec* FindSplit(std::string_view split) const;
 };
 
+enum class Rotation { kHourly, kDaily };
+
+// An event stream of `pqflow serve` (POST /v1/streams/{name}): NDJSON rows buffered per
+// layout partition and time window, then written as Parquet files.
+struct StreamConfig {
+  std::string name;
+  std::vector<ColumnSpec> columns;  // file column order
+  Rotation rotation = Rotation::kHourly;
+  // Path template under the storage root; default "{workspace_id}/{date}/{hh}/NAME.parquet"
+  // (hourly) or "{workspace_id}/{date}/NAME.parquet" (daily).
+  std::string layout;
+  // Whose time decides the window: an int64 (ms since the epoch), timestamp or
+  // timestamp_ms column.
+  std::string time_column = "timestamp";
+  // The tenant column API keys can be restricted on (workspace ids).
+  std::string tenant_column = "workspace_id";
+  Codec compression = Codec::kSnappy;
+  std::optional<int> compression_level;
+  int64_t row_group_size = 122880;
+  int64_t max_rows = 1000000;           // per file; a full buffer is written early
+  int64_t max_file_size = 128LL << 20;  // bytes buffered per file (approximate)
+  int64_t grace_seconds = 300;          // late events still buffered after the window closes
+  const ColumnSpec* FindColumn(std::string_view column) const;
+};
+
+// An API key entry: only the SHA-256 of the key is stored (`pqflow keys new` prints both).
+struct ApiKeyConfig {
+  std::string name;
+  std::string hash;                  // "sha256:<64 hex digits>"
+  std::vector<std::string> scopes;   // ingest, query, export, admin
+  std::vector<uint64_t> workspaces;  // empty = every workspace
+};
+
+// [server]: `pqflow serve`. Environment overrides: PQFLOW_LISTEN, PQFLOW_WAL_DIR,
+// PQFLOW_MAX_BODY_SIZE, PQFLOW_MAX_WAL_SIZE, PQFLOW_MEMORY_LIMIT.
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string wal_dir;                      // default: "wal" beside the config file (absolute after loading)
+  int64_t max_body_size = 16LL << 20;       // per request, after gzip decoding; larger = 413
+  int64_t max_wal_size = 1LL << 30;         // log not yet written to Parquet; beyond = 429
+  int64_t memory_limit = 512LL << 20;       // buffered rows; reaching it writes the largest buffers early
+  int64_t wal_segment_size = 64LL << 20;
+  int threads = 0;                          // HTTP worker threads; 0 = 4 per core
+  std::vector<ApiKeyConfig> keys;
+};
+
 struct StorageConfig {
   std::string root = "./data";  // absolute after loading
 };
@@ -97,8 +150,11 @@ struct Config {
   std::string source;  // file the config came from, or "<embedded default>"
   StorageConfig storage;
   std::map<std::string, DatasetConfig> datasets;
+  std::map<std::string, StreamConfig> streams;  // always holds the built-ins events, logs, snapshots
+  ServerConfig server;
 
   Result<const DatasetConfig*> FindDataset(std::string_view dataset) const;
+  Result<const StreamConfig*> FindStream(std::string_view stream) const;
 };
 
 // Parses TOML text. `origin` names it in errors ("pqflow.toml:12: datasets.x.compression:
@@ -109,13 +165,19 @@ Result<Config> LoadConfigFile(const std::string& path);
 Result<Config> LoadEmbeddedDefault();
 std::string_view EmbeddedDefaultToml();
 
-// Applies PQFLOW_* environment overrides (PQFLOW_ROOT).
-void ApplyEnvironmentOverrides(Config* config);
+// Applies PQFLOW_* environment overrides (PQFLOW_ROOT and the [server] settings); a
+// malformed value is an error naming the variable.
+Status ApplyEnvironmentOverrides(Config* config);
 
 // The dataset's layouts as templates: the main layout first, then every split's.
 Result<std::vector<PathTemplate>> AllLayouts(const DatasetConfig& dataset);
 
 // "256MB", "1GiB", "1048576" -> bytes.
 Result<int64_t> ParseByteSize(std::string_view text);
+// "90s", "5m", "1h", "2d", "300" -> seconds.
+Result<int64_t> ParseDurationSeconds(std::string_view text);
+
+// The built-in streams of seed 004 (events, logs, snapshots) with their fixed schemas.
+std::vector<StreamConfig> BuiltinStreams();
 
 }  // namespace pqflow

@@ -424,7 +424,7 @@ TEST(ConfigErrorTest, UnknownType) {
   ExpectConfigErrorAtLine(untyped, LineOf(untyped, "name = \"n\"") - 1, "datasets.x.columns[2].type",
                           "column 'n' needs a type");
   ExpectConfigError(MinimalDataset("", "[[datasets.x.columns]]\nname = \"ip\"\ntype = \"ipv6\"\n"), "ipv6",
-                    "datasets.x.columns[2].type", "not supported");
+                    "datasets.x.columns[2].type", "event streams");
 }
 
 TEST(ConfigErrorTest, DuplicateColumn) {
@@ -580,20 +580,20 @@ TEST(EnvironmentTest, PqflowRootOverridesStorageRoot) {
   ASSERT_TRUE(c.ok()) << c.status().message();
 
   ::unsetenv("PQFLOW_ROOT");
-  ApplyEnvironmentOverrides(&*c);
+  ASSERT_TRUE(ApplyEnvironmentOverrides(&*c).ok());
   EXPECT_EQ(c->storage.root, "/from/file");
 
   ::setenv("PQFLOW_ROOT", "", 1);
-  ApplyEnvironmentOverrides(&*c);
+  ASSERT_TRUE(ApplyEnvironmentOverrides(&*c).ok());
   EXPECT_EQ(c->storage.root, "/from/file");
 
   ::setenv("PQFLOW_ROOT", "/srv/pq/../lake/", 1);
-  ApplyEnvironmentOverrides(&*c);
+  ASSERT_TRUE(ApplyEnvironmentOverrides(&*c).ok());
   EXPECT_EQ(c->storage.root.rfind("/srv/lake", 0), 0u) << c->storage.root;
   EXPECT_EQ(fs::path(c->storage.root).lexically_normal(), fs::path("/srv/lake/"));
 
   ::setenv("PQFLOW_ROOT", "rel/lake", 1);
-  ApplyEnvironmentOverrides(&*c);
+  ASSERT_TRUE(ApplyEnvironmentOverrides(&*c).ok());
   EXPECT_EQ(c->storage.root, (fs::current_path() / "rel/lake").string());
 }
 

@@ -20,6 +20,7 @@ constexpr TokenName kTimeTokens[] = {
     {"mm", PathTemplate::TokenKind::kMonth},    {"MM", PathTemplate::TokenKind::kMonth},
     {"dd", PathTemplate::TokenKind::kDay},      {"DD", PathTemplate::TokenKind::kDay},
     {"hh", PathTemplate::TokenKind::kHour},     {"HH", PathTemplate::TokenKind::kHour},
+    {"hour", PathTemplate::TokenKind::kHour},
     {"date", PathTemplate::TokenKind::kDate},   {"YYYY-MM-DD", PathTemplate::TokenKind::kDate},
 };
 

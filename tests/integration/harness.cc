@@ -47,9 +47,7 @@ std::vector<std::string> ListFiles(const std::string& dir, const std::string& su
   return out;
 }
 
-namespace {
-
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd, const std::string& out_path,
+pid_t StartProcess(const std::vector<std::string>& argv, const std::string& cwd, const std::string& out_path,
             const std::string& err_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -67,11 +65,9 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd, const 
   return pid;
 }
 
-}  // namespace
-
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& cwd) {
   TempDir io;
-  pid_t pid = Spawn(argv, cwd, io / "out", io / "err");
+  pid_t pid = StartProcess(argv, cwd, io / "out", io / "err");
   int status = 0;
   ::waitpid(pid, &status, 0);
   CommandResult r;
@@ -90,7 +86,7 @@ CommandResult Pqflow(const std::vector<std::string>& args, const std::string& cw
 pid_t StartPqflow(const std::vector<std::string>& args, const std::string& cwd) {
   std::vector<std::string> argv = {PQFLOW_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Spawn(argv, cwd, "/dev/null", "/dev/null");
+  return StartProcess(argv, cwd, "/dev/null", "/dev/null");
 }
 
 std::string DuckScalar(const std::string& sql) {

@@ -23,6 +23,9 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& cwd = "");
 // Runs the pqflow binary under test.
 CommandResult Pqflow(const std::vector<std::string>& args, const std::string& cwd = "");
+// Starts a program without waiting, stdout and stderr into the given files; returns its PID.
+pid_t StartProcess(const std::vector<std::string>& argv, const std::string& cwd, const std::string& out_path,
+                   const std::string& err_path);
 // Starts pqflow without waiting; returns the child's PID (stdout/stderr discarded).
 pid_t StartPqflow(const std::vector<std::string>& args, const std::string& cwd = "");
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Event-ingest benchmark (issue #4): pqflow-loadgen posts batches of BATCH events over
+# CONNECTIONS keep-alive connections for DURATION, first to `pqflow serve` (durable: WAL fsync
+# before every 200, rows rotated into Parquet), then to pqflow-bench-noop-server (the same
+# HTTP layer answering without doing any work: the ceiling). Reports acknowledged events/s,
+# MB/s, p50/p99 latency, and the server's peak RSS. REPEAT runs each, median by events/s.
+#
+# Usage: bench/run_ingest_bench.sh                  (CONNECTIONS=16 BATCH=1000 DURATION=20s REPEAT=3)
+#        DURATION=5s REPEAT=1 bench/run_ingest_bench.sh   # a quick look
+# Run on a quiet machine: the load generator shares the cores with the server.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${BENCH_OUT:-$ROOT/bench/out}/ingest"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
+LOADGEN="$BUILD_DIR/bench/pqflow-loadgen"
+NOOP="$BUILD_DIR/bench/pqflow-bench-noop-server"
+CONNECTIONS="${CONNECTIONS:-16}"
+BATCH="${BATCH:-1000}"
+DURATION="${DURATION:-20s}"
+REPEAT="${REPEAT:-3}"
+WORKSPACES="${WORKSPACES:-20}"
+
+die() { printf 'run_ingest_bench: %s\n' "$*" >&2; exit 1; }
+for b in "$PQFLOW" "$LOADGEN" "$NOOP"; do [ -x "$b" ] || die "build first: make (missing $b)"; done
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+KEY_OUT="$("$PQFLOW" keys new --name bench --scopes ingest)"
+KEY="$(printf '%s\n' "$KEY_OUT" | sed -n 2p)"
+cat >"$OUT/pqflow.toml" <<TOML
+[storage]
+root = "data"
+[server]
+listen = "127.0.0.1:0"
+wal_dir = "wal"
+$(printf '%s\n' "$KEY_OUT" | sed -n '/^\[\[server.keys\]\]/,$p')
+TOML
+
+wait_listening() {  # log file -> port
+  for _ in $(seq 1 300); do
+    port="$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$1" | head -1)"
+    [ -n "$port" ] && { echo "$port"; return 0; }
+    sleep 0.1
+  done
+  die "server did not start: $(cat "$1")"
+}
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+
+run_one() {  # name run -> appends a JSON line to $OUT/results.jsonl
+  local name=$1 run=$2 pid port log="$OUT/$1.$2.log"
+  if [ "$name" = pqflow ]; then
+    rm -rf "$OUT/data" "$OUT/wal"
+    (cd "$OUT" && exec "$PQFLOW" serve --config pqflow.toml) >"$log" 2>&1 &
+  else
+    "$NOOP" 127.0.0.1:0 >"$log" 2>&1 &
+  fi
+  pid=$!
+  port="$(wait_listening "$log")"
+  "$LOADGEN" --url "http://127.0.0.1:$port" --key "$KEY" --connections "$CONNECTIONS" --batch "$BATCH" \
+    --duration "$DURATION" --workspaces "$WORKSPACES" --client-id "$run" --quiet >"$OUT/$name.$run.json"
+  local rss; rss="$(peak_rss_mb "$pid")"
+  kill -TERM "$pid"; wait "$pid" || die "$name exited with an error: $(tail -5 "$log")"
+  python3 - "$name" "$rss" "$OUT/$name.$run.json" >>"$OUT/results.jsonl" <<'PY'
+import json, sys
+name, rss, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+r = json.load(open(path))
+print(json.dumps({"name": name, "rss_mb": rss, "events_per_s": r["events_per_s"], "mb_per_s": r["mb_per_s"],
+                  "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"], "acked": r["acked_events"]}))
+PY
+}
+
+for run in $(seq 1 "$REPEAT"); do
+  run_one pqflow "$run"
+  run_one noop "$((run + 100))"
+done
+
+python3 - "$OUT/results.jsonl" "$CONNECTIONS" "$BATCH" "$DURATION" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def median(name):
+    runs = sorted((r for r in rows if r["name"] == name), key=lambda r: r["events_per_s"])
+    return runs[len(runs) // 2]
+p, n = median("pqflow"), median("noop")
+print(f"ingest: {sys.argv[2]} connections x {sys.argv[3]}-event batches for {sys.argv[4]}, median of runs")
+print(f"{'server':<28}{'events/s':>12}{'MB/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MB':>13}")
+for label, r in (("pqflow serve (durable)", p), ("no-op HTTP ceiling", n)):
+    print(f"{label:<28}{r['events_per_s']:>12,.0f}{r['mb_per_s']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['rss_mb']:>13}")
+print(f"pqflow / ceiling: {p['events_per_s'] / n['events_per_s']:.2f}x  (target >= 0.5x and >= 200,000 events/s)")
+PY

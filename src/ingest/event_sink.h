@@ -1,0 +1,121 @@
+// Buffers acknowledged event rows per (stream, layout partition, time window) and writes each
+// buffer as a new Parquet file when its window closes (plus grace), when it is full, when
+// the memory budget needs it, or on shutdown.
+//
+// Exactly once: rows reach a buffer in WAL order (Apply runs on the WAL's commit thread),
+// and a buffer is only ever written whole, so a file holds exactly the partition's rows of
+// the WAL records [wal_first, wal_last] — recorded in the file's footer (pqflow_wal_first,
+// pqflow_wal_last). After a crash the WAL is replayed through Apply in recovery mode, which
+// skips a record's rows for every partition whose existing files already cover its LSN.
+// The WAL may be truncated before TruncationPoint(): everything older is in Parquet.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/dataset_config.h"
+#include "core/path_template.h"
+#include "duck/duck.h"
+#include "ingest/row_batch.h"
+#include "storage/storage.h"
+
+namespace pqflow::ingest {
+
+using Lsn = uint64_t;
+
+struct SinkOptions {
+  int64_t memory_limit = 512LL << 20;  // bytes buffered; at 3/4 of it the largest buffers are written early
+  std::function<int64_t()> now_ms;     // the clock; default: system clock
+  int flush_check_ms = 250;            // how often closed windows are looked for
+  // Called after every committed file (and after failed writes), from the flusher thread:
+  // the caller truncates its WAL up to TruncationPoint().
+  std::function<void()> on_commit;
+};
+
+// Counters for /metrics and /health; all monotonic except the gauges.
+struct SinkStats {
+  std::map<std::string, uint64_t> rows_written;  // per stream
+  uint64_t bytes_written = 0;
+  uint64_t files_created = 0;
+  uint64_t write_errors = 0;
+  uint64_t buffered_rows = 0;   // gauge
+  uint64_t buffered_bytes = 0;  // gauge
+  uint64_t buffers = 0;         // gauge
+  int64_t last_write_ms = 0;    // 0 = never
+  std::string last_error;
+};
+
+class EventSink {
+ public:
+  // `streams` must outlive the sink. Nothing is written until Start().
+  static Result<std::unique_ptr<EventSink>> Make(const std::map<std::string, StreamConfig>& streams,
+                                                 storage::Storage* storage, duck::Database* db, SinkOptions options);
+  ~EventSink();
+
+  // Buffers the rows of the durable WAL record `lsn`. Rows must be of `stream`'s schema
+  // and every row's time column set. In recovery mode (before Start) rows already in
+  // Parquet files are skipped.
+  Status Apply(Lsn lsn, const StreamConfig& stream, const RowBatch& rows);
+
+  // Ends recovery and starts writing buffers in the background.
+  void Start();
+  // Writes every buffer now and stops the background writer (shutdown).
+  Status FlushAllAndStop();
+
+  // The WAL may drop everything before this LSN.
+  Lsn TruncationPoint() const;
+  // True while buffered bytes exceed the memory limit: callers should refuse new batches (429).
+  bool OverMemoryLimit() const;
+  SinkStats Stats() const;
+
+ private:
+  struct Buffer;
+  struct StreamState;
+  EventSink(storage::Storage* storage, duck::Database* db, SinkOptions options);
+
+  Result<Buffer*> BufferFor(const StreamState& st, const RowBatch& rows, size_t row, std::string* key_scratch);
+  Result<bool> CoveredByFiles(const Buffer& buffer, Lsn lsn);
+  Status WriteBuffer(std::unique_ptr<Buffer> buffer);
+  Result<std::string> NextFileName(Buffer& buffer);
+  void FlusherLoop();
+  std::vector<std::unique_ptr<Buffer>> TakeBuffersToWrite(bool all);
+  void Restore(std::unique_ptr<Buffer> buffer);
+
+  storage::Storage* storage_;
+  duck::Database* db_;
+  SinkOptions options_;
+  std::vector<std::unique_ptr<StreamState>> streams_;
+  std::unordered_map<std::string, StreamState*> streams_by_name_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::unordered_map<std::string, std::unique_ptr<Buffer>> buffers_;  // by partition key
+  std::multiset<Lsn> writing_first_lsns_;  // buffers taken out and being written
+  Lsn applied_end_ = 0;                    // last applied LSN + 1
+  uint64_t buffered_bytes_ = 0;
+  uint64_t buffered_rows_ = 0;
+  bool recovering_ = true;
+  bool stop_ = false;
+  bool urgent_ = false;  // a full buffer is waiting
+  SinkStats stats_;
+  // Recovery only: WAL ranges of the files already in each partition.
+  std::unordered_map<std::string, std::vector<std::pair<Lsn, Lsn>>> committed_ranges_;
+  // Next rotation number per partition path (1 = the plain name).
+  std::unordered_map<std::string, int> next_file_number_;
+
+  std::unique_ptr<duck::Connection> conn_;  // the flusher's (and recovery's)
+  std::string staging_dir_;
+  std::thread flusher_;
+};
+
+}  // namespace pqflow::ingest

@@ -1,0 +1,196 @@
+// The event sink on its own: windows, rotation, memory pressure, late rows, and the
+// recovery rule (replayed rows already in a file's WAL range are skipped).
+#include "ingest/event_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "ingest/parquet_file_writer.h"
+#include "temp_dir.h"
+
+namespace pqflow::ingest {
+namespace {
+
+constexpr int64_t kHour = 3600 * 1000;
+constexpr int64_t kT0 = 1768471200000;  // 2026-01-15T10:00:00Z
+
+StreamConfig TestStream() {
+  StreamConfig s;
+  s.name = "ev";
+  auto col = [](const char* name, TypeKind kind) {
+    ColumnSpec c;
+    c.name = c.field = name;
+    c.type.kind = kind;
+    c.nullable = false;
+    return c;
+  };
+  s.columns = {col("timestamp", TypeKind::kInt64), col("workspace_id", TypeKind::kUInt64), col("name", TypeKind::kString)};
+  s.layout = "p/{workspace_id}/{date}/{hour}/ev.parquet";
+  s.grace_seconds = 0;
+  return s;
+}
+
+struct Row {
+  int64_t ts;
+  uint64_t ws;
+  std::string name;
+};
+
+RowBatch Rows(const std::vector<Row>& rows) {
+  RowBatch b({ColumnType{TypeKind::kInt64}, ColumnType{TypeKind::kUInt64}, ColumnType{TypeKind::kString}});
+  for (const Row& r : rows) {
+    b.column(0).AppendFixed(&r.ts);
+    b.column(1).AppendFixed(&r.ws);
+    b.column(2).AppendVariable(r.name);
+  }
+  return b;
+}
+
+class EventSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    streams_["ev"] = TestStream();
+    storage_ = storage::MakeLocalStorage(dir_ / "data");
+    auto db = duck::Database::Open({});
+    ASSERT_TRUE(db.ok());
+    db_ = std::make_unique<duck::Database>(std::move(*db));
+    auto conn = duck::Connection::Make(*db_);
+    ASSERT_TRUE(conn.ok());
+    conn_ = std::make_unique<duck::Connection>(std::move(*conn));
+  }
+
+  std::unique_ptr<EventSink> MakeSink(int64_t memory_limit = 64 << 20) {
+    SinkOptions o;
+    o.memory_limit = memory_limit;
+    o.now_ms = [this] { return now_.load(); };
+    o.flush_check_ms = 20;
+    o.on_commit = [this] { commits_++; };
+    auto sink = EventSink::Make(streams_, storage_.get(), db_.get(), o);
+    EXPECT_TRUE(sink.ok()) << sink.status().message();
+    return sink.ok() ? std::move(*sink) : nullptr;
+  }
+
+  std::string Query(const std::string& sql) {
+    auto r = conn_->Query(sql);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok() || r->row_count() == 0) return "";
+    return r->GetOr(0, 0, "NULL");
+  }
+
+  std::string Path(const std::string& rel) { return storage_->LocalPath(rel); }
+
+  bool WaitFor(const std::string& rel) {
+    for (int i = 0; i < 300; ++i) {
+      if (storage_->Stat(rel).ok()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  pqflow::testing::TempDir dir_;
+  std::map<std::string, StreamConfig> streams_;
+  std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> conn_;
+  std::atomic<int64_t> now_{kT0 + 30 * 60 * 1000};  // 10:30
+  std::atomic<int> commits_{0};
+};
+
+TEST_F(EventSinkTest, ClosedWindowsAreWrittenWithTheirWalRange) {
+  auto sink = MakeSink();
+  sink->Start();
+  const StreamConfig& s = streams_["ev"];
+  ASSERT_TRUE(sink->Apply(100, s, Rows({{kT0 + 5, 1, "a"}, {kT0 + 6, 2, "b"}})).ok());
+  ASSERT_TRUE(sink->Apply(200, s, Rows({{kT0 + 7, 1, "c"}})).ok());
+  EXPECT_EQ(sink->TruncationPoint(), 100u);  // nothing written yet: keep everything
+  now_ = kT0 + kHour;                          // 11:00: the 10:00 hour closes (grace 0)
+  ASSERT_TRUE(WaitFor("p/1/2026-01-15/10/ev.parquet"));
+  ASSERT_TRUE(WaitFor("p/2/2026-01-15/10/ev.parquet"));
+  for (int i = 0; i < 100 && sink->TruncationPoint() != 201u; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(sink->TruncationPoint(), 201u);
+  auto kv = ReadKvMetadata(*conn_, Path("p/1/2026-01-15/10/ev.parquet"));
+  ASSERT_TRUE(kv.ok());
+  EXPECT_EQ((*kv)["pqflow_stream"], "ev");
+  EXPECT_EQ((*kv)["pqflow_wal_first"], "100");
+  EXPECT_EQ((*kv)["pqflow_wal_last"], "200");
+  EXPECT_EQ(Query("SELECT string_agg(name, ',' ORDER BY name) FROM '" + Path("p/1/2026-01-15/10/ev.parquet") + "'"), "a,c");
+  SinkStats st = sink->Stats();
+  EXPECT_EQ(st.rows_written["ev"], 3u);
+  EXPECT_EQ(st.files_created, 2u);
+  EXPECT_EQ(st.buffered_rows, 0u);
+  EXPECT_GT(commits_.load(), 0);
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+}
+
+TEST_F(EventSinkTest, ReplayAfterACrashSkipsRowsAlreadyInFiles) {
+  const StreamConfig& s = streams_["ev"];
+  // Record 1 and 2 touch the closed 10:00 hour and the open 12:00 hour.
+  auto r1 = Rows({{kT0, 1, "old-1"}, {kT0 + 2 * kHour, 1, "new-1"}});
+  auto r2 = Rows({{kT0 + 1, 1, "old-2"}, {kT0 + 2 * kHour + 1, 1, "new-2"}});
+  now_ = kT0 + 2 * kHour + 10;
+  {
+    auto sink = MakeSink();
+    sink->Start();
+    ASSERT_TRUE(sink->Apply(10, s, r1).ok());
+    ASSERT_TRUE(sink->Apply(20, s, r2).ok());
+    ASSERT_TRUE(WaitFor("p/1/2026-01-15/10/ev.parquet"));
+    EXPECT_EQ(sink->TruncationPoint(), 10u);  // the 12:00 buffer still needs record 10
+  }  // destroyed without writing the open hour: a crash, as far as files go
+  EXPECT_FALSE(storage_->Stat("p/1/2026-01-15/12/ev.parquet").ok());
+  {
+    auto sink = MakeSink();  // recovering until Start()
+    ASSERT_TRUE(sink->Apply(10, s, r1).ok());
+    ASSERT_TRUE(sink->Apply(20, s, r2).ok());
+    EXPECT_EQ(sink->Stats().buffered_rows, 2u);  // only the 12:00 rows
+    sink->Start();
+    ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  }
+  EXPECT_EQ(Query("SELECT string_agg(name, ',' ORDER BY name) FROM '" + Path("p/1/2026-01-15/*/*.parquet") + "'"),
+            "new-1,new-2,old-1,old-2");
+  EXPECT_EQ(Query("SELECT count(*) FROM glob('" + Path("p/1/2026-01-15/*/*.parquet") + "')"), "2");
+}
+
+TEST_F(EventSinkTest, FullBuffersRotateAndLateRowsGetANewFile) {
+  streams_["ev"].max_rows = 3;
+  const StreamConfig& s = streams_["ev"];
+  auto sink = MakeSink();
+  sink->Start();
+  ASSERT_TRUE(sink->Apply(1, s, Rows({{kT0 + 1, 5, "a"}, {kT0 + 2, 5, "b"}})).ok());
+  ASSERT_TRUE(sink->Apply(2, s, Rows({{kT0 + 3, 5, "c"}, {kT0 + 4, 5, "d"}})).ok());  // 4 rows: full
+  ASSERT_TRUE(WaitFor("p/5/2026-01-15/10/ev.parquet"));
+  ASSERT_TRUE(sink->Apply(3, s, Rows({{kT0 + 5, 5, "e"}})).ok());
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM '" + Path("p/5/2026-01-15/10/ev.parquet") + "'"), "4");  // whole records
+  EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path("p/5/2026-01-15/10/ev-0002.parquet") + "'"), "e");
+  // A new sink (restart) continues the numbering rather than overwriting.
+  auto again = MakeSink();
+  again->Start();
+  ASSERT_TRUE(again->Apply(4, s, Rows({{kT0 + 6, 5, "f"}})).ok());
+  ASSERT_TRUE(again->FlushAllAndStop().ok());
+  EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path("p/5/2026-01-15/10/ev-0003.parquet") + "'"), "f");
+}
+
+TEST_F(EventSinkTest, MemoryPressureWritesTheLargestBuffersEarly) {
+  auto sink = MakeSink(/*memory_limit=*/64 << 10);
+  const StreamConfig& s = streams_["ev"];
+  std::vector<Row> big, small;
+  for (int i = 0; i < 2000; ++i) big.push_back({kT0 + 20 * 60000, 7, std::string(20, 'x')});
+  small.push_back({kT0 + 20 * 60000, 8, "s"});
+  ASSERT_TRUE(sink->Apply(1, s, Rows(small)).ok());
+  ASSERT_TRUE(sink->Apply(2, s, Rows(big)).ok());
+  EXPECT_TRUE(sink->OverMemoryLimit());
+  sink->Start();  // the hour is open, but the budget is not
+  ASSERT_TRUE(WaitFor("p/7/2026-01-15/10/ev.parquet"));
+  for (int i = 0; i < 100 && sink->OverMemoryLimit(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(sink->OverMemoryLimit());
+  EXPECT_FALSE(storage_->Stat("p/8/2026-01-15/10/ev.parquet").ok());  // the small one waits for its hour
+  EXPECT_EQ(sink->TruncationPoint(), 1u);
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  EXPECT_TRUE(storage_->Stat("p/8/2026-01-15/10/ev.parquet").ok());
+}
+
+}  // namespace
+}  // namespace pqflow::ingest

@@ -1,0 +1,61 @@
+// The HTTP face of `pqflow serve` (cpp-httplib): event ingest, health and metrics.
+//
+//   POST /v1/streams/{stream}   NDJSON body (optionally Content-Encoding: gzip); key scope ingest
+//   GET  /health                open: status, versions, WAL bytes, buffered rows, last write
+//   GET  /metrics               Prometheus text; key scope admin
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/dataset_config.h"
+#include "core/status.h"
+#include "ingest/ingest_service.h"
+#include "server/auth.h"
+#include "server/http_settings.h"
+#include "server/metrics.h"
+
+namespace pqflow::server {
+
+struct HttpServerOptions {
+  // No keys configured and this set: requests need no key (refused unless listening on a
+  // loopback address).
+  bool allow_unauthenticated = false;
+};
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> Make(const Config& config, ingest::IngestService* ingest,
+                                                  HttpServerOptions options);
+  ~HttpServer();
+
+  // Binds config.server.listen ("host:port"; port 0 = any free port).
+  Status Bind();
+  int port() const;
+  std::string host() const { return address_.host; }
+  // Serves until Stop(); requests in flight finish first.
+  Status Run();
+  void Stop();  // safe from any thread, also a signal-watching one
+  MetricsRegistry& metrics() { return metrics_; }
+
+ private:
+  HttpServer(const Config& config, ingest::IngestService* ingest, HttpServerOptions options);
+  void InstallRoutes();
+  void SyncSinkCounters();
+
+  const Config& config_;
+  ingest::IngestService* ingest_;
+  HttpServerOptions options_;
+  std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<HttpListener> listener_;
+  ListenAddress address_;
+  std::atomic<bool> stopping_{false};
+
+  MetricsRegistry metrics_;
+  struct Meters;
+  std::unique_ptr<Meters> meters_;
+};
+
+}  // namespace pqflow::server

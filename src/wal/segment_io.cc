@@ -1,0 +1,127 @@
+#include "wal/segment_io.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "wal/wal_format.h"
+
+namespace pqflow::wal {
+
+namespace fs = std::filesystem;
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int UniqueFd::release() { return std::exchange(fd_, -1); }
+
+Status Syncer::SyncData(int fd, const std::string& path) {
+  if (!enabled_) return Status::OK();
+  count_.fetch_add(1, std::memory_order_relaxed);
+  if (::fdatasync(fd) != 0) return Status::FromErrno("wal: syncing " + path, errno);
+  return Status::OK();
+}
+
+Status Syncer::SyncFile(int fd, const std::string& path) {
+  if (!enabled_) return Status::OK();
+  count_.fetch_add(1, std::memory_order_relaxed);
+  if (::fsync(fd) != 0) return Status::FromErrno("wal: syncing " + path, errno);
+  return Status::OK();
+}
+
+Status Syncer::SyncDir(const std::string& dir) {
+  if (!enabled_) return Status::OK();
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return Status::FromErrno("wal: opening directory " + dir + " to sync it", errno);
+  return SyncFile(fd.get(), dir);
+}
+
+std::string JoinPath(const std::string& dir, std::string_view name) {
+  std::string path = dir;
+  if (!path.empty() && path.back() != '/') path += '/';
+  path += name;
+  return path;
+}
+
+Status CreateWalDir(const std::string& dir, Syncer& syncer) {
+  std::error_code ec;
+  bool created = fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("wal: creating directory " + dir + ": " + ec.message());
+  if (!created) return Status::OK();
+  fs::path parent = fs::path(dir).lexically_normal().parent_path();
+  return syncer.SyncDir(parent.empty() ? "." : parent.string());
+}
+
+Result<UniqueFd> LockWalDir(const std::string& dir) {
+  std::string path = JoinPath(dir, "LOCK");
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return Status::FromErrno("wal: opening " + path, errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return Status::FromErrno("wal: locking " + path, errno);
+    return Status::FailedPrecondition("wal: another process has the WAL in " + dir + " open (" + path +
+                                      " is locked); stop it first");
+  }
+  return fd;
+}
+
+Status WriteAllAt(int fd, std::vector<iovec>& iov, uint64_t offset, const std::string& path) {
+  size_t next = 0;
+  while (next < iov.size()) {
+    if (iov[next].iov_len == 0) {
+      ++next;
+      continue;
+    }
+    int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
+    ssize_t n = ::pwritev(fd, &iov[next], count, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;  // a write of nothing would loop forever
+      return Status::FromErrno("wal: writing " + path + " at offset " + std::to_string(offset), err);
+    }
+    offset += static_cast<uint64_t>(n);
+    for (auto left = static_cast<size_t>(n); left > 0;) {
+      size_t step = std::min(left, iov[next].iov_len);
+      iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + step;
+      iov[next].iov_len -= step;
+      left -= step;
+      if (iov[next].iov_len == 0) ++next;
+    }
+  }
+  return Status::OK();
+}
+
+Result<UniqueFd> CreateSegment(const std::string& dir, Lsn first_lsn, Syncer& syncer) {
+  std::string path = JoinPath(dir, SegmentFileName(first_lsn));
+  std::string temp = path + ".tmp";
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return Status::FromErrno("wal: creating " + temp, errno);
+  auto header = EncodeSegmentHeader(first_lsn);
+  std::vector<iovec> iov = {{header.data(), header.size()}};
+  Status s = WriteAllAt(fd.get(), iov, 0, temp);
+  if (s.ok()) s = syncer.SyncFile(fd.get(), temp);
+  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Status::FromErrno("wal: renaming " + temp, errno);
+  if (!s.ok()) {
+    ::unlink(temp.c_str());
+    return s;
+  }
+  PQ_RETURN_IF_ERROR(syncer.SyncDir(dir));
+  return fd;
+}
+
+}  // namespace pqflow::wal

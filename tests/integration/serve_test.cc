@@ -1,0 +1,345 @@
+// `pqflow serve` end to end: the real binary over real HTTP, files read back by DuckDB and
+// by hyparquet. Schemas and layout of every built-in stream, atomic rejection with line
+// errors, auth and workspace restriction, body limits, gzip, late events, restart replay.
+#include <gtest/gtest.h>
+#include <time.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness.h"
+#include "serve_process.h"
+
+namespace pqflow::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+int64_t EpochMs(int y, int mo, int d, int h, int mi, int s) {
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Waits until every path exists under `root` (files appear when their hour is written).
+bool WaitForFiles(const std::string& root, const std::vector<std::string>& paths, int seconds = 20) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    bool all = true;
+    for (const auto& p : paths) all = all && fs::exists(root + "/" + p);
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ingest_ = NewApiKey("ingest-all", "ingest");
+    ws42_ = NewApiKey("ingest-42", "ingest", "42");
+    admin_ = NewApiKey("admin", "admin");
+    query_ = NewApiKey("query-only", "query");
+  }
+
+  // Writes pqflow.toml: storage in data/, WAL in wal/, the keys, closed hours written at once.
+  void WriteConfig(const std::string& server_extra = "", const std::string& streams_extra = "") {
+    std::string toml = "[storage]\nroot = \"data\"\n\n[server]\nlisten = \"127.0.0.1:0\"\nwal_dir = \"wal\"\n" +
+                       server_extra + "\n";
+    for (const auto* k : {&ingest_, &ws42_, &admin_, &query_}) toml += k->second + "\n";
+    for (const char* s : {"events", "logs", "snapshots"}) toml += "[streams." + std::string(s) + "]\ngrace = \"0s\"\n";
+    toml += streams_extra;
+    WriteFile(dir_ / "pqflow.toml", toml);
+  }
+
+  std::string Data() const { return dir_ / "data"; }
+
+  TempDir dir_;
+  std::pair<std::string, std::string> ingest_, ws42_, admin_, query_;
+};
+
+TEST_F(ServeTest, EveryBuiltinStreamIsWrittenWithTheSeedSchemaAndLayout) {
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const int64_t t10 = EpochMs(2026, 1, 15, 10, 15, 0), t11 = EpochMs(2026, 1, 15, 11, 20, 0);
+  const int64_t before = NowMs();
+  std::string events =
+      "{\"timestamp\":" + std::to_string(t10) +
+      ",\"workspace_id\":42,\"event_type\":\"track\",\"event_name\":\"page_view\","
+      "\"device_id\":\"6f1c2a9e-0b4d-4c5e-9a7b-1d2e3f405162\",\"session_id\":\"00000000-0000-0000-0000-000000000001\","
+      "\"source_ip\":\"10.0.0.1\",\"payload\":{\"path\":\"/docs\",\"ms\":12}}\n"
+      "{\"timestamp\":" + std::to_string(t10 + 1000) +
+      ",\"workspace_id\":42,\"event_type\":\"identify\",\"source_ip\":\"2001:db8::1\",\"payload\":{}}\n"
+      "\n"
+      "{\"timestamp\":" + std::to_string(t11) + ",\"workspace_id\":42,\"event_type\":\"alias\"}\n"
+      "{\"timestamp\":" + std::to_string(t10) + ",\"workspace_id\":7,\"event_type\":\"group\",\"event_name\":\"x\"}";
+  HttpReply r = serve.Post("/v1/streams/events", events, ingest_.first);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["accepted"], 4);
+  std::string logs = "{\"timestamp\":" + std::to_string(t10) +
+                     ",\"workspace_id\":42,\"level\":\"error\",\"event_type\":\"log\",\"source\":\"web-1\","
+                     "\"service\":\"api\",\"source_ip\":\"192.168.1.20\",\"payload\":\"disk full\"}\n";
+  ASSERT_EQ(serve.Post("/v1/streams/logs", logs, ingest_.first).status, 200);
+  std::string snapshots = "{\"timestamp\":" + std::to_string(t10) +
+                          ",\"workspace_id\":42,\"source\":\"github\",\"entity\":\"user/repo\","
+                          "\"payload\":{\"stars\":3}}\n";
+  ASSERT_EQ(serve.Post("/v1/streams/snapshots", snapshots, ingest_.first).status, 200);
+  const int64_t after = NowMs();
+
+  // Closed hours (grace 0) are written without waiting for shutdown.
+  const std::vector<std::string> files = {
+      "parquet/42/2026-01-15/10/events.parquet", "parquet/42/2026-01-15/11/events.parquet",
+      "parquet/7/2026-01-15/10/events.parquet", "parquet/42/2026-01-15/10/logs.parquet",
+      "parquet/42/2026-01-15/10/snapshots.parquet"};
+  ASSERT_TRUE(WaitForFiles(Data(), files)) << serve.Log();
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(ListFiles(Data(), ".parquet"), (std::vector<std::string>{
+                                               "parquet/42/2026-01-15/10/events.parquet",
+                                               "parquet/42/2026-01-15/10/logs.parquet",
+                                               "parquet/42/2026-01-15/10/snapshots.parquet",
+                                               "parquet/42/2026-01-15/11/events.parquet",
+                                               "parquet/7/2026-01-15/10/events.parquet"}));
+
+  const std::string ev = "'" + Data() + "/parquet/42/2026-01-15/10/events.parquet'";
+  EXPECT_EQ(DuckScalar("SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE SELECT * FROM " + ev + ")"),
+            "timestamp BIGINT, batch_timestamp BIGINT, workspace_id UBIGINT, event_type VARCHAR, event_name VARCHAR, "
+            "device_id UUID, session_id UUID, source_ip BLOB, payload BLOB");
+  EXPECT_EQ(DuckScalar("SELECT string_agg(concat_ws('|', timestamp, workspace_id, event_type, coalesce(event_name, 'NULL'), "
+                       "coalesce(device_id::VARCHAR, 'NULL'), coalesce(session_id::VARCHAR, 'NULL'), hex(source_ip), "
+                       "decode(payload)), ' ; ' ORDER BY timestamp) FROM " + ev),
+            std::to_string(t10) + "|42|track|page_view|6f1c2a9e-0b4d-4c5e-9a7b-1d2e3f405162|00000000-0000-0000-0000-000000000001|"
+            "00000000000000000000FFFF0A000001|{\"path\":\"/docs\",\"ms\":12} ; " + std::to_string(t10 + 1000) +
+            "|42|identify|NULL|NULL|NULL|20010DB8000000000000000000000001|{}");
+  const int64_t batch_ts = std::stoll(DuckScalar("SELECT min(batch_timestamp) FROM " + ev));
+  EXPECT_GE(batch_ts, before);
+  EXPECT_LE(batch_ts, after);
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data() + "/parquet/*/*/*/*.parquet', union_by_name=true)"), "6");
+  EXPECT_EQ(DuckScalar("SELECT string_agg(column_name, ',') FROM (DESCRIBE SELECT * FROM '" + Data() +
+                       "/parquet/42/2026-01-15/10/logs.parquet')"),
+            "timestamp,batch_timestamp,workspace_id,level,event_type,source,service,session_id,source_ip,payload");
+  EXPECT_EQ(DuckScalar("SELECT decode(payload) || '|' || level || '|' || hex(source_ip) FROM '" + Data() +
+                       "/parquet/42/2026-01-15/10/logs.parquet'"),
+            "disk full|error|00000000000000000000FFFFC0A80114");
+  EXPECT_EQ(DuckScalar("SELECT string_agg(column_name, ',') FROM (DESCRIBE SELECT * FROM '" + Data() +
+                       "/parquet/42/2026-01-15/10/snapshots.parquet')"),
+            "timestamp,batch_timestamp,workspace_id,source,entity,source_ip,payload");
+
+  // An independent reader sees the same schema and values.
+  json h = ReadWithHyparquet({Data() + "/parquet/42/2026-01-15/10/events.parquet"}, true);
+  std::map<std::string, json> schema;
+  for (const auto& e : h["files"][0]["schema"]) schema[e["name"]] = e;
+  EXPECT_EQ(schema["timestamp"]["physical"], "INT64");
+  EXPECT_EQ(schema["workspace_id"]["physical"], "INT64");
+  EXPECT_EQ(schema["device_id"]["physical"], "FIXED_LEN_BYTE_ARRAY");
+  EXPECT_EQ(schema["device_id"]["type_length"], 16);
+  EXPECT_EQ(schema["device_id"]["logical"], "UUID");
+  EXPECT_EQ(schema["source_ip"]["physical"], "BYTE_ARRAY");
+  EXPECT_EQ(schema["payload"]["physical"], "BYTE_ARRAY");
+  EXPECT_EQ(h["files"][0]["codecs"], json::array({"SNAPPY"}));
+  ASSERT_EQ(h["rows"].size(), 2u);
+  EXPECT_EQ(h["rows"][0]["device_id"], "6f1c2a9e-0b4d-4c5e-9a7b-1d2e3f405162");
+  EXPECT_EQ(h["rows"][0]["source_ip"], "00000000000000000000ffff0a000001");
+  EXPECT_EQ(h["rows"][0]["workspace_id"], "42");
+  EXPECT_EQ(h["rows"][0]["timestamp"], std::to_string(t10));
+}
+
+TEST_F(ServeTest, AnInvalidBatchIsRejectedWholeWithLineErrors) {
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const std::string t = std::to_string(EpochMs(2026, 1, 15, 10, 0, 0));
+  std::string body = "{\"timestamp\":" + t + ",\"workspace_id\":1,\"event_type\":\"track\"}\n"
+                     "{\"timestamp\":" + t + ",\"workspace_id\":1,\"event_type\":\"trak\"}\n"
+                     "{\"timestamp\":" + t + ",\"workspace_id\":-3,\"event_type\":\"track\"}\n"
+                     "not json\n"
+                     "{\"timestamp\":" + t + ",\"workspace_id\":1,\"event_type\":\"track\",\"device_id\":\"nope\"}\n";
+  HttpReply r = serve.Post("/v1/streams/events", body, ingest_.first);
+  ASSERT_EQ(r.status, 400) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["errors"].size(), 4u) << r.body;
+  EXPECT_EQ(j["errors"][0]["line"], 2);
+  EXPECT_EQ(j["errors"][0]["field"], "event_type");
+  EXPECT_NE(j["errors"][0]["reason"].get<std::string>().find("expected one of track, identify, group, alias, enrich"),
+            std::string::npos);
+  EXPECT_EQ(j["errors"][1]["line"], 3);
+  EXPECT_EQ(j["errors"][1]["field"], "workspace_id");
+  EXPECT_EQ(j["errors"][2]["line"], 4);
+  EXPECT_EQ(j["errors"][3]["line"], 5);
+  EXPECT_EQ(j["errors"][3]["field"], "device_id");
+  // A timestamp far ahead of the clock is refused too (it would hold a buffer for years).
+  r = serve.Post("/v1/streams/events", "{\"timestamp\":" + std::to_string(NowMs() + 3LL * 86400000) +
+                                           ",\"workspace_id\":1,\"event_type\":\"track\"}", ingest_.first);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "timestamp");
+  // Unknown stream.
+  r = serve.Post("/v1/streams/nope", body, ingest_.first);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("unknown stream 'nope'"), std::string::npos) << r.body;
+
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_TRUE(ListFiles(Data(), ".parquet").empty());  // the valid first line was not kept either
+}
+
+TEST_F(ServeTest, KeysScopesAndWorkspaceRestrictions) {
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const std::string t = std::to_string(EpochMs(2026, 1, 15, 10, 0, 0));
+  auto line = [&](int ws) { return "{\"timestamp\":" + t + ",\"workspace_id\":" + std::to_string(ws) + ",\"event_type\":\"track\"}\n"; };
+
+  EXPECT_EQ(serve.Get("/health").status, 200);  // open
+  json health = json::parse(serve.Get("/health").body);
+  EXPECT_EQ(health["status"], "ok");
+  EXPECT_EQ(health["duckdb_version"], "v1.4.4");
+  EXPECT_TRUE(health.contains("wal_bytes") && health.contains("buffered_rows") && health.contains("last_write"));
+
+  HttpReply r = serve.Post("/v1/streams/events", line(1), "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.headers["WWW-Authenticate"], "Bearer");
+  EXPECT_EQ(serve.Post("/v1/streams/events", line(1), "pqf_not-a-real-key").status, 401);
+  r = serve.Post("/v1/streams/events", line(1), query_.first);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("lacks the ingest scope"), std::string::npos) << r.body;
+  r = serve.Post("/v1/streams/events", line(42) + line(7), ws42_.first);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("workspace_id 7"), std::string::npos) << r.body;
+  EXPECT_EQ(json::parse(r.body)["errors"][0]["line"], 2);
+  EXPECT_EQ(serve.Post("/v1/streams/events", line(42), ws42_.first).status, 200);
+  EXPECT_EQ(serve.Post("/v1/streams/events", line(7), admin_.first).status, 200);  // admin implies ingest
+
+  EXPECT_EQ(serve.Get("/metrics").status, 401);
+  EXPECT_EQ(serve.Get("/metrics", ingest_.first).status, 403);
+  ASSERT_TRUE(WaitForFiles(Data(), {"parquet/42/2026-01-15/10/events.parquet", "parquet/7/2026-01-15/10/events.parquet"}));
+  r = serve.Get("/metrics", admin_.first);
+  ASSERT_EQ(r.status, 200);
+  for (const char* m : {"pqflow_batches_received_total 6", "pqflow_event_rows_written_total 2",
+                        "pqflow_log_rows_written_total 0", "pqflow_snapshot_rows_written_total 0",
+                        "pqflow_files_created_total 2", "pqflow_write_errors_total 0", "pqflow_decode_errors_total 0",
+                        "pqflow_bytes_written_total", "pqflow_rejected_batches_total 4",
+                        "pqflow_ingest_responses_total{status=\"401\"} 2", "pqflow_wal_bytes", "pqflow_buffered_rows 0",
+                        "pqflow_ingest_request_duration_seconds_bucket{le=\"+Inf\"} 6"}) {
+    EXPECT_NE(r.body.find(m), std::string::npos) << m << "\n" << r.body;
+  }
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(DuckScalar("SELECT string_agg(DISTINCT workspace_id::VARCHAR, ',' ORDER BY workspace_id::VARCHAR) FROM '" +
+                       Data() + "/parquet/*/*/*/events.parquet'"),
+            "42,7");
+}
+
+TEST_F(ServeTest, BodyLimitsAndGzip) {
+  WriteConfig("max_body_size = \"4KB\"\n");
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const std::string t = std::to_string(EpochMs(2026, 1, 15, 10, 0, 0));
+  std::string batch;
+  for (int i = 0; i < 20; ++i) {
+    batch += "{\"timestamp\":" + t + ",\"workspace_id\":5,\"event_type\":\"track\",\"event_name\":\"e" + std::to_string(i) + "\"}\n";
+  }
+  ASSERT_LT(batch.size(), 4000u);
+  HttpReply r = serve.Post("/v1/streams/events", Gzip(batch), ingest_.first, {{"Content-Encoding", "gzip"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["accepted"], 20);
+
+  std::string big;
+  while (big.size() < 5000) big += batch;
+  r = serve.Post("/v1/streams/events", big, ingest_.first);
+  EXPECT_EQ(r.status, 413) << r.body;
+  // Small on the wire, over the limit once decoded: still 413, nothing kept.
+  std::string bomb;
+  while (bomb.size() < 200000) bomb += batch;
+  std::string zipped = Gzip(bomb);
+  ASSERT_LT(zipped.size(), 4000u);
+  r = serve.Post("/v1/streams/events", zipped, ingest_.first, {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.status, 413) << r.body << " (" << zipped.size() << " bytes zipped)";
+
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data() + "/parquet/5/2026-01-15/10/events.parquet'"), "20");
+}
+
+TEST_F(ServeTest, LateEventsGoToANewFileAndCommittedFilesNeverChange) {
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const std::string t = std::to_string(EpochMs(2026, 1, 15, 10, 30, 0));
+  auto batch = [&](const std::string& name) {
+    return "{\"timestamp\":" + t + ",\"workspace_id\":9,\"event_type\":\"track\",\"event_name\":\"" + name + "\"}\n";
+  };
+  ASSERT_EQ(serve.Post("/v1/streams/events", batch("first"), ingest_.first).status, 200);
+  const std::string first = "parquet/9/2026-01-15/10/events.parquet";
+  ASSERT_TRUE(WaitForFiles(Data(), {first}));
+  const std::string before = ReadFile(Data() + "/" + first);
+  ASSERT_EQ(serve.Post("/v1/streams/events", batch("late"), ingest_.first).status, 200);
+  ASSERT_TRUE(WaitForFiles(Data(), {"parquet/9/2026-01-15/10/events-0002.parquet"}));
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  // After a restart, another late event gets the next number.
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  ASSERT_EQ(serve.Post("/v1/streams/events", batch("later"), ingest_.first).status, 200);
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(ReadFile(Data() + "/" + first), before);
+  EXPECT_EQ(ListFiles(Data() + "/parquet/9/2026-01-15/10"),
+            (std::vector<std::string>{"events-0002.parquet", "events-0003.parquet", "events.parquet"}));
+  EXPECT_EQ(DuckScalar("SELECT string_agg(event_name, ',' ORDER BY filename) FROM read_parquet('" + Data() +
+                       "/parquet/9/*/*/*.parquet', filename=true)"),
+            "late,later,first");
+}
+
+TEST_F(ServeTest, AcknowledgedRowsSurviveSigkillExactlyOnce) {
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const int64_t now = NowMs();
+  // Rows of the current hour stay buffered; rows of a past hour get written before the kill.
+  for (int b = 0; b < 5; ++b) {
+    std::string body;
+    for (int i = 0; i < 100; ++i) {
+      const int64_t ts = (i % 2 == 0) ? now : EpochMs(2026, 1, 15, 10, 0, 0);
+      body += "{\"timestamp\":" + std::to_string(ts) + ",\"workspace_id\":3,\"event_type\":\"track\",\"event_name\":\"" +
+              std::to_string(b * 100 + i) + "\"}\n";
+    }
+    ASSERT_EQ(serve.Post("/v1/streams/events", body, ingest_.first).status, 200);
+  }
+  ASSERT_TRUE(WaitForFiles(Data(), {"parquet/3/2026-01-15/10/events.parquet"}));
+  serve.Kill();
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  EXPECT_NE(serve.Log().find("replayed"), std::string::npos) << serve.Log();
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(DuckScalar("SELECT count(*) || '/' || count(DISTINCT event_name) FROM '" + Data() + "/parquet/3/*/*/*.parquet'"),
+            "500/500");
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data() + "/parquet/3/2026-01-15/10/*.parquet'"), "250");
+}
+
+TEST_F(ServeTest, StartupErrorsSayWhatToDo) {
+  WriteFile(dir_ / "pqflow.toml", "[storage]\nroot = \"data\"\n[server]\nlisten = \"127.0.0.1:0\"\n");
+  CommandResult r = Pqflow({"serve", "--config", "pqflow.toml"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no API keys are configured: run `pqflow keys new"), std::string::npos) << r.err;
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  // A second server on the same WAL is refused; on another WAL but the same port too.
+  r = Pqflow({"serve", "--config", "pqflow.toml", "--listen", "127.0.0.1:0"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("another process has the WAL"), std::string::npos) << r.err;
+  ::setenv("PQFLOW_WAL_DIR", (dir_ / "wal2").c_str(), 1);
+  r = Pqflow({"serve", "--config", "pqflow.toml", "--listen", "127.0.0.1:" + std::to_string(serve.port())}, dir_.path());
+  ::unsetenv("PQFLOW_WAL_DIR");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(serve.port())), std::string::npos) << r.err;
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+}
+
+}  // namespace
+}  // namespace pqflow::testing
