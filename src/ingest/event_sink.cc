@@ -278,6 +278,16 @@ Lsn EventSink::TruncationPoint() const {
   return point;
 }
 
+void EventSink::WriteBuffersBefore(Lsn lsn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (lsn <= write_before_) return;
+    write_before_ = lsn;
+    urgent_ = true;
+  }
+  wake_.notify_one();
+}
+
 bool EventSink::OverMemoryLimit() const {
   std::lock_guard<std::mutex> lock(mu_);
   return buffered_bytes_ > static_cast<uint64_t>(options_.memory_limit);
@@ -302,7 +312,7 @@ std::vector<std::unique_ptr<EventSink::Buffer>> EventSink::TakeBuffersToWrite(bo
     const StreamConfig& sc = *b->stream->config;
     if (b->rows.rows() == 0) continue;
     if (all || now >= b->window_end_ms + sc.grace_seconds * 1000 || static_cast<int64_t>(b->rows.rows()) >= sc.max_rows ||
-        static_cast<int64_t>(b->bytes) >= sc.max_file_size) {
+        static_cast<int64_t>(b->bytes) >= sc.max_file_size || b->first_lsn < write_before_) {
       keys.push_back(key);
       remaining -= b->bytes;
     } else {

@@ -74,6 +74,9 @@ class EventSink {
 
   // The WAL may drop everything before this LSN.
   Lsn TruncationPoint() const;
+  // Asks for every buffer holding rows of records before `lsn` to be written soon, so that
+  // the WAL can be truncated (a busy partition must not pin the log forever).
+  void WriteBuffersBefore(Lsn lsn);
   // True while buffered bytes exceed the memory limit: callers should refuse new batches (429).
   bool OverMemoryLimit() const;
   SinkStats Stats() const;
@@ -107,6 +110,7 @@ class EventSink {
   bool recovering_ = true;
   bool stop_ = false;
   bool urgent_ = false;  // a full buffer is waiting
+  Lsn write_before_ = 0;  // buffers whose rows start before this LSN are written now
   SinkStats stats_;
   // Recovery only: WAL ranges of the files already in each partition.
   std::unordered_map<std::string, std::vector<std::pair<Lsn, Lsn>>> committed_ranges_;

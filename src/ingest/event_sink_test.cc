@@ -192,5 +192,20 @@ TEST_F(EventSinkTest, MemoryPressureWritesTheLargestBuffersEarly) {
   EXPECT_TRUE(storage_->Stat("p/8/2026-01-15/10/ev.parquet").ok());
 }
 
+TEST_F(EventSinkTest, BuffersPinningTheOldLogAreWrittenOnRequest) {
+  auto sink = MakeSink();
+  sink->Start();
+  const StreamConfig& s = streams_["ev"];
+  ASSERT_TRUE(sink->Apply(1, s, Rows({{kT0 + 20 * 60000, 1, "old"}})).ok());
+  ASSERT_TRUE(sink->Apply(2, s, Rows({{kT0 + 20 * 60000, 2, "new"}})).ok());
+  EXPECT_EQ(sink->TruncationPoint(), 1u);
+  sink->WriteBuffersBefore(2);  // the hour is still open, but workspace 1 pins record 1
+  ASSERT_TRUE(WaitFor("p/1/2026-01-15/10/ev.parquet"));
+  for (int i = 0; i < 100 && sink->TruncationPoint() != 2u; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(sink->TruncationPoint(), 2u);
+  EXPECT_FALSE(storage_->Stat("p/2/2026-01-15/10/ev.parquet").ok());
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+}
+
 }  // namespace
 }  // namespace pqflow::ingest

@@ -208,6 +208,10 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
     out.message = (lsn.ok() ? applied : lsn.status()).message();
     return out;
   }
+  // The log may hold max_wal_size; past half of it, the buffers that pin its oldest quarter
+  // are written so that it can be truncated long before intake has to be refused.
+  const uint64_t max_wal = static_cast<uint64_t>(config_.server.max_wal_size);
+  if (wal_->SizeBytes() > max_wal / 2 && *lsn > max_wal / 4) sink_->WriteBuffersBefore(*lsn - max_wal / 4);
   out.accepted = batch.rows.rows();
   return out;
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <simdjson.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -73,12 +74,18 @@ std::string Int128Text(Int128 v) {
   return neg ? "-" + s : s;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// Hex digit values, -1 for anything else: one lookup per character on the hot path.
+constexpr std::array<int8_t, 256> MakeHexTable() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
 }
+constexpr std::array<int8_t, 256> kHex = MakeHexTable();
+
+int HexValue(char c) { return kHex[static_cast<uint8_t>(c)]; }
 
 // "6f1c2a9e-0b4d-4c5e-9a7b-1d2e3f405162", 32 hex digits, or either in braces.
 bool ParseUuid(std::string_view text, uint8_t out[16]) {
@@ -267,16 +274,16 @@ struct NdjsonDecoder::Impl {
       case TypeKind::kInt8: case TypeKind::kInt16: case TypeKind::kInt32: case TypeKind::kInt64:
       case TypeKind::kUInt8: case TypeKind::kUInt16: case TypeKind::kUInt32: case TypeKind::kUInt64: {
         const IntRange r = RangeOf(kind);
-        const std::string range = "an integer in " + Int128Text(r.min) + ".." + Int128Text(r.max);
+        auto range = [&] { return "an integer in " + Int128Text(r.min) + ".." + Int128Text(r.max); };
         Int128 value;
         if (t == element_type::INT64) {
           value = v.get_int64().value_unsafe();
         } else if (t == element_type::UINT64) {
           value = v.get_uint64().value_unsafe();
         } else {
-          return expected(range);
+          return expected(range());
         }
-        if (value < r.min || value > r.max) return expected(range);
+        if (value < r.min || value > r.max) return expected(range());
         const int64_t narrow = static_cast<int64_t>(value);  // two's complement: low bytes hold the value
         col.AppendFixed(&narrow);                            // little-endian: the first `width` bytes
         return "";

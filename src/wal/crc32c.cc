@@ -1,6 +1,7 @@
 #include "wal/crc32c.h"
 
 #include <array>
+#include <cstring>
 
 namespace pqflow::wal {
 
@@ -32,9 +33,27 @@ uint32_t LoadLe32(const uint8_t* p) {
          static_cast<uint32_t>(p[3]) << 24;
 }
 
+#if defined(__x86_64__)
+// The SSE 4.2 crc32 instruction computes exactly CRC-32C, 8 bytes per instruction: about
+// ten times the tables. Used when the CPU has it (every x86-64 since 2008).
+__attribute__((target("sse4.2"))) uint32_t Crc32cHardware(uint32_t crc, const uint8_t* p, size_t n) {
+  uint64_t c = ~crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return ~c32;
+}
+
+const bool kHaveHardwareCrc = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
-uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n) {
+uint32_t Crc32cSoftware(uint32_t crc, const void* data, size_t n) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint32_t c = ~crc;
   for (; n >= 8; p += 8, n -= 8) {
@@ -45,6 +64,13 @@ uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n) {
   }
   for (; n > 0; ++p, --n) c = (c >> 8) ^ kTables[0][(c ^ *p) & 0xFF];
   return ~c;
+}
+
+uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n) {
+#if defined(__x86_64__)
+  if (kHaveHardwareCrc) return Crc32cHardware(crc, static_cast<const uint8_t*>(data), n);
+#endif
+  return Crc32cSoftware(crc, data, n);
 }
 
 uint32_t Crc32c(const void* data, size_t n) { return Crc32cExtend(0, data, n); }
