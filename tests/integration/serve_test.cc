@@ -154,6 +154,13 @@ TEST_F(ServeTest, EveryBuiltinStreamIsWrittenWithTheSeedSchemaAndLayout) {
   EXPECT_EQ(h["rows"][0]["source_ip"], "00000000000000000000ffff0a000001");
   EXPECT_EQ(h["rows"][0]["workspace_id"], "42");
   EXPECT_EQ(h["rows"][0]["timestamp"], std::to_string(t10));
+  json logs_h = ReadWithHyparquet({Data() + "/parquet/42/2026-01-15/10/logs.parquet"}, true);
+  EXPECT_EQ(logs_h["rows"][0]["level"], "error");
+  EXPECT_EQ(logs_h["rows"][0]["source_ip"], "00000000000000000000ffffc0a80114");
+  EXPECT_EQ(logs_h["rows"][0]["payload"], "6469736b2066756c6c");  // "disk full"
+  json snap_h = ReadWithHyparquet({Data() + "/parquet/42/2026-01-15/10/snapshots.parquet"}, true);
+  EXPECT_EQ(snap_h["rows"][0]["entity"], "user/repo");
+  EXPECT_EQ(snap_h["files"][0]["schema"].size(), 7u);
 }
 
 TEST_F(ServeTest, AnInvalidBatchIsRejectedWholeWithLineErrors) {
@@ -319,6 +326,69 @@ TEST_F(ServeTest, AcknowledgedRowsSurviveSigkillExactlyOnce) {
   EXPECT_EQ(DuckScalar("SELECT count(*) || '/' || count(DISTINCT event_name) FROM '" + Data() + "/parquet/3/*/*/*.parquet'"),
             "500/500");
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data() + "/parquet/3/2026-01-15/10/*.parquet'"), "250");
+}
+
+TEST_F(ServeTest, OverTheWalLimitBatchesAreRefusedWith429) {
+  // A log limit below one batch: the first batch fills it, the next is refused until the
+  // buffers are written and the log truncated (which, with the hour still open, is never).
+  WriteConfig("max_wal_size = \"1KB\"\n");
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  std::string line = "{\"timestamp\":" + std::to_string(NowMs()) + ",\"workspace_id\":1,\"event_type\":\"track\",\"event_name\":\"" +
+                     std::string(2000, 'x') + "\"}\n";
+  ASSERT_EQ(serve.Post("/v1/streams/events", line, ingest_.first).status, 200);
+  HttpReply r;
+  for (int i = 0; i < 50 && r.status != 429; ++i) r = serve.Post("/v1/streams/events", line, ingest_.first);
+  ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.headers["Retry-After"], "1");
+  EXPECT_NE(r.body.find("max_wal_size"), std::string::npos) << r.body;
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+}
+
+TEST_F(ServeTest, ACustomStreamWithDailyRotation) {
+  WriteConfig("", R"toml(
+[streams.clicks]
+rotation = "daily"
+layout = "clicks/{workspace_id}/{date}/clicks.parquet"
+compression = "zstd"
+[[streams.clicks.columns]]
+name = "timestamp"
+type = "timestamp_ms"
+nullable = false
+[[streams.clicks.columns]]
+name = "workspace_id"
+type = "uint64"
+nullable = false
+[[streams.clicks.columns]]
+name = "button"
+type = "string"
+values = ["ok", "cancel"]
+[[streams.clicks.columns]]
+name = "price"
+type = "decimal(10,2)"
+[[streams.clicks.columns]]
+name = "received"
+type = "timestamp"
+receipt_time = true
+)toml");
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  HttpReply r = serve.Post("/v1/streams/clicks",
+                           "{\"timestamp\":\"2026-01-15T09:00:00Z\",\"workspace_id\":4,\"button\":\"ok\",\"price\":12.5}\n"
+                           "{\"timestamp\":\"2026-01-15T23:59:59.999Z\",\"workspace_id\":4,\"button\":\"cancel\"}\n"
+                           "{\"timestamp\":\"2026-01-16T00:00:00Z\",\"workspace_id\":4,\"button\":\"ok\"}\n",
+                           ingest_.first);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(serve.Post("/v1/streams/clicks", "{\"timestamp\":1,\"workspace_id\":4,\"button\":\"maybe\"}", ingest_.first).status,
+            400);
+  ASSERT_TRUE(WaitForFiles(Data(), {"clicks/4/2026-01-15/clicks.parquet", "clicks/4/2026-01-16/clicks.parquet"}));
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  const std::string f = "'" + Data() + "/clicks/4/2026-01-15/clicks.parquet'";
+  EXPECT_EQ(DuckScalar("SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE SELECT * FROM " + f + ")"),
+            "timestamp TIMESTAMP, workspace_id UBIGINT, button VARCHAR, price DECIMAL(10,2), received TIMESTAMP WITH TIME ZONE");
+  EXPECT_EQ(DuckScalar("SELECT string_agg(button || '=' || coalesce(price::VARCHAR, 'NULL'), ',' ORDER BY timestamp) FROM " + f),
+            "ok=12.50,cancel=NULL");
+  EXPECT_EQ(DuckScalar("SELECT compression FROM parquet_metadata(" + f + ") LIMIT 1"), "ZSTD");
 }
 
 TEST_F(ServeTest, StartupErrorsSayWhatToDo) {
