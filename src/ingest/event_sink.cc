@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "ingest/parquet_file_writer.h"
 
 namespace pqflow::ingest {
 
@@ -99,8 +98,8 @@ struct EventSink::Buffer {
   size_t bytes = 0;
 };
 
-EventSink::EventSink(storage::Storage* storage, duck::Database* db, SinkOptions options)
-    : storage_(storage), db_(db), options_(std::move(options)) {
+EventSink::EventSink(storage::Storage* storage, SinkOptions options)
+    : storage_(storage), options_(std::move(options)) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
 }
 
@@ -116,7 +115,7 @@ EventSink::~EventSink() {
 Result<std::unique_ptr<EventSink>> EventSink::Make(const std::map<std::string, StreamConfig>& streams,
                                                    storage::Storage* storage, duck::Database* db,
                                                    SinkOptions options) {
-  std::unique_ptr<EventSink> sink(new EventSink(storage, db, std::move(options)));
+  std::unique_ptr<EventSink> sink(new EventSink(storage, std::move(options)));
   for (const auto& [name, config] : streams) {
     auto st = std::make_unique<StreamState>();
     st->config = &config;
@@ -134,8 +133,7 @@ Result<std::unique_ptr<EventSink>> EventSink::Make(const std::map<std::string, S
     sink->streams_by_name_[name] = st.get();
     sink->streams_.push_back(std::move(st));
   }
-  PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(*db));
-  sink->conn_ = std::make_unique<duck::Connection>(std::move(conn));
+  PQ_ASSIGN_OR_RETURN(sink->writer_, ParquetFileWriter::Make(*db));
   PQ_ASSIGN_OR_RETURN(sink->staging_dir_, storage->MakeStagingDir("sink"));
   return sink;
 }
@@ -192,7 +190,7 @@ Result<bool> EventSink::CoveredByFiles(const Buffer& buffer, Lsn lsn) {
     PQ_ASSIGN_OR_RETURN(auto files, storage_->List(dir));
     for (const auto& f : files) {
       if (Directory(f.path) != dir || FileNumber(base, BaseName(f.path)) == 0) continue;
-      auto kv = ReadKvMetadata(*conn_, storage_->LocalPath(f.path));
+      auto kv = writer_->ReadKvMetadata(storage_->LocalPath(f.path));
       if (!kv.ok()) return kv.status().WithContext("recovering: reading the footer of " + f.path);
       auto first = kv->find("pqflow_wal_first");
       auto last = kv->find("pqflow_wal_last");
@@ -386,7 +384,7 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
     if (status.ok()) dest = *name;
   }
   if (status.ok()) {
-    status = WriteParquetFile(*conn_, *buffer->stream->config, buffer->rows, staged,
+    status = writer_->Write(*buffer->stream->config, buffer->rows, staged,
                               {{"pqflow_stream", stream},
                                {"pqflow_wal_first", std::to_string(buffer->first_lsn)},
                                {"pqflow_wal_last", std::to_string(buffer->last_lsn)}});

@@ -26,6 +26,7 @@
 #include "core/dataset_config.h"
 #include "core/path_template.h"
 #include "duck/duck.h"
+#include "ingest/parquet_file_writer.h"
 #include "ingest/row_batch.h"
 #include "storage/storage.h"
 
@@ -84,7 +85,7 @@ class EventSink {
  private:
   struct Buffer;
   struct StreamState;
-  EventSink(storage::Storage* storage, duck::Database* db, SinkOptions options);
+  EventSink(storage::Storage* storage, SinkOptions options);
 
   Result<Buffer*> BufferFor(const StreamState& st, const RowBatch& rows, size_t row, std::string* key_scratch);
   Result<bool> CoveredByFiles(const Buffer& buffer, Lsn lsn);
@@ -95,7 +96,6 @@ class EventSink {
   void Restore(std::unique_ptr<Buffer> buffer);
 
   storage::Storage* storage_;
-  duck::Database* db_;
   SinkOptions options_;
   std::vector<std::unique_ptr<StreamState>> streams_;
   std::unordered_map<std::string, StreamState*> streams_by_name_;
@@ -117,7 +117,7 @@ class EventSink {
   // Next rotation number per partition path (1 = the plain name).
   std::unordered_map<std::string, int> next_file_number_;
 
-  std::unique_ptr<duck::Connection> conn_;  // the flusher's (and recovery's)
+  std::unique_ptr<ParquetFileWriter> writer_;  // the flusher's (and recovery's)
   std::string staging_dir_;
   std::thread flusher_;
 };

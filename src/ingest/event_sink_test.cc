@@ -111,7 +111,9 @@ TEST_F(EventSinkTest, ClosedWindowsAreWrittenWithTheirWalRange) {
   ASSERT_TRUE(WaitFor("p/2/2026-01-15/10/ev.parquet"));
   for (int i = 0; i < 100 && sink->TruncationPoint() != 201u; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(sink->TruncationPoint(), 201u);
-  auto kv = ReadKvMetadata(*conn_, Path("p/1/2026-01-15/10/ev.parquet"));
+  auto writer = ParquetFileWriter::Make(*db_);
+  ASSERT_TRUE(writer.ok());
+  auto kv = (*writer)->ReadKvMetadata(Path("p/1/2026-01-15/10/ev.parquet"));
   ASSERT_TRUE(kv.ok());
   EXPECT_EQ((*kv)["pqflow_stream"], "ev");
   EXPECT_EQ((*kv)["pqflow_wal_first"], "100");

@@ -6,16 +6,14 @@
 #include <atomic>
 #include <cstring>
 
+#include "duck/logical_type.h"
+
 namespace pqflow::ingest {
 
 namespace {
 
-std::string TableName() {
-  static std::atomic<uint64_t> next{0};
-  return "__pq_sink_" + std::to_string(next.fetch_add(1));
-}
 
-// Fills one data chunk with rows [begin, begin+count) of `rows`.
+// Fills `chunk` with rows [begin, begin+count) of `rows`.
 void FillChunk(duckdb_data_chunk chunk, const RowBatch& rows, size_t begin, size_t count) {
   for (size_t c = 0; c < rows.column_count(); ++c) {
     const ColumnData& col = rows.column(c);
@@ -42,63 +40,72 @@ void FillChunk(duckdb_data_chunk chunk, const RowBatch& rows, size_t begin, size
   duckdb_data_chunk_set_size(chunk, count);
 }
 
-Status AppendRows(duck::Connection& conn, const std::string& table, const RowBatch& rows) {
-  duckdb_appender appender = nullptr;
-  if (duckdb_appender_create(conn.raw(), nullptr, table.c_str(), &appender) == DuckDBError) {
-    std::string msg = appender ? duckdb_appender_error(appender) : "cannot create appender";
-    duckdb_appender_destroy(&appender);
-    return Status::Internal("appending buffered rows: " + msg);
+void ScanBind(duckdb_bind_info info) {
+  auto* scan = static_cast<ParquetFileWriter::Scan*>(duckdb_bind_get_extra_info(info));
+  for (const ColumnSpec& c : scan->stream->columns) {
+    duckdb_logical_type type = duck::NewLogicalType(c.type);
+    duckdb_bind_add_result_column(info, c.name.c_str(), type);
+    duckdb_destroy_logical_type(&type);
   }
-  std::vector<duckdb_logical_type> types(rows.column_count());
-  for (size_t c = 0; c < types.size(); ++c) types[c] = duckdb_appender_column_type(appender, c);
-  Status status;
-  const size_t kChunk = duckdb_vector_size();
-  for (size_t begin = 0; begin < rows.rows() && status.ok(); begin += kChunk) {
-    duckdb_data_chunk chunk = duckdb_create_data_chunk(types.data(), types.size());
-    FillChunk(chunk, rows, begin, std::min(kChunk, rows.rows() - begin));
-    if (duckdb_append_data_chunk(appender, chunk) == DuckDBError) {
-      status = Status::Internal(std::string("appending buffered rows: ") + duckdb_appender_error(appender));
-    }
-    duckdb_destroy_data_chunk(&chunk);
-  }
-  if (status.ok() && duckdb_appender_close(appender) == DuckDBError) {
-    status = Status::Internal(std::string("appending buffered rows: ") + duckdb_appender_error(appender));
-  }
-  for (auto& t : types) duckdb_destroy_logical_type(&t);
-  duckdb_appender_destroy(&appender);
-  return status;
+}
+
+void ScanInit(duckdb_init_info info) {
+  // One thread: the file keeps the buffer's row order.
+  duckdb_init_set_max_threads(info, 1);
+  static_cast<ParquetFileWriter::Scan*>(duckdb_init_get_extra_info(info))->next_row = 0;
+}
+
+void ScanNext(duckdb_function_info info, duckdb_data_chunk out) {
+  auto* scan = static_cast<ParquetFileWriter::Scan*>(duckdb_function_get_extra_info(info));
+  const size_t total = scan->rows->rows();
+  const size_t count = std::min<size_t>(duckdb_vector_size(), total - scan->next_row);
+  FillChunk(out, *scan->rows, scan->next_row, count);
+  scan->next_row += count;
 }
 
 }  // namespace
 
-Status WriteParquetFile(duck::Connection& conn, const StreamConfig& stream, const RowBatch& rows,
-                        const std::string& local_path,
-                        const std::vector<std::pair<std::string, std::string>>& kv_metadata) {
-  const std::string table = TableName();
-  std::string columns;
-  for (const ColumnSpec& c : stream.columns) {
-    columns += (columns.empty() ? "" : ", ") + duck::QuoteIdentifier(c.name) + " " + c.type.DuckDbType();
-  }
-  PQ_RETURN_IF_ERROR(conn.Execute("CREATE TEMP TABLE " + table + " (" + columns + ")"));
-  Status status = AppendRows(conn, table, rows);
-  if (status.ok()) {
-    std::string opts = "FORMAT parquet, COMPRESSION " + CodecDuckDbName(stream.compression);
-    if (stream.compression_level) opts += ", COMPRESSION_LEVEL " + std::to_string(*stream.compression_level);
-    opts += ", ROW_GROUP_SIZE " + std::to_string(stream.row_group_size);
-    opts += ", KV_METADATA {created_by_tool: 'pqflow " PQFLOW_VERSION "'";
-    for (const auto& [k, v] : kv_metadata) opts += ", " + duck::QuoteIdentifier(k) + ": " + duck::QuoteLiteral(v);
-    opts += "}";
-    status = conn.Execute("COPY " + table + " TO " + duck::QuoteLiteral(local_path) + " (" + opts + ")");
-  }
-  Status dropped = conn.Execute("DROP TABLE " + table);
-  if (!status.ok()) return status.WithContext("writing " + local_path);
-  return dropped;
+ParquetFileWriter::~ParquetFileWriter() = default;
+
+Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Make(const duck::Database& db) {
+  PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
+  std::unique_ptr<ParquetFileWriter> writer(new ParquetFileWriter(std::move(conn)));
+  // Table functions live in the database's catalog: each writer registers its own name.
+  static std::atomic<uint64_t> next_id{0};
+  writer->function_ = "__pq_sink_rows_" + std::to_string(next_id.fetch_add(1));
+  duckdb_table_function tf = duckdb_create_table_function();
+  duckdb_table_function_set_name(tf, writer->function_.c_str());
+  duckdb_table_function_set_extra_info(tf, writer->scan_.get(), nullptr);
+  duckdb_table_function_set_bind(tf, ScanBind);
+  duckdb_table_function_set_init(tf, ScanInit);
+  duckdb_table_function_set_function(tf, ScanNext);
+  duckdb_state registered = duckdb_register_table_function(writer->conn_.raw(), tf);
+  duckdb_destroy_table_function(&tf);
+  if (registered == DuckDBError) return Status::Internal("cannot register the table function " + writer->function_);
+  return writer;
 }
 
-Result<std::map<std::string, std::string>> ReadKvMetadata(duck::Connection& conn, const std::string& local_path) {
+Status ParquetFileWriter::Write(const StreamConfig& stream, const RowBatch& rows, const std::string& local_path,
+                                const std::vector<std::pair<std::string, std::string>>& kv_metadata) {
+  scan_->stream = &stream;
+  scan_->rows = &rows;
+  scan_->next_row = 0;
+  std::string opts = "FORMAT parquet, COMPRESSION " + CodecDuckDbName(stream.compression);
+  if (stream.compression_level) opts += ", COMPRESSION_LEVEL " + std::to_string(*stream.compression_level);
+  opts += ", ROW_GROUP_SIZE " + std::to_string(stream.row_group_size);
+  opts += ", KV_METADATA {created_by_tool: 'pqflow " PQFLOW_VERSION "'";
+  for (const auto& [k, v] : kv_metadata) opts += ", " + duck::QuoteIdentifier(k) + ": " + duck::QuoteLiteral(v);
+  opts += "}";
+  Status s = conn_.Execute("COPY (SELECT * FROM " + function_ + "()) TO " +
+                           duck::QuoteLiteral(local_path) + " (" + opts + ")");
+  scan_->rows = nullptr;
+  return s.ok() ? s : s.WithContext("writing " + local_path);
+}
+
+Result<std::map<std::string, std::string>> ParquetFileWriter::ReadKvMetadata(const std::string& local_path) {
   PQ_ASSIGN_OR_RETURN(duck::QueryResult r,
-                      conn.Query("SELECT decode(key), decode(value) FROM parquet_kv_metadata(" +
-                                 duck::QuoteLiteral(local_path) + ")"));
+                      conn_.Query("SELECT decode(key), decode(value) FROM parquet_kv_metadata(" +
+                                  duck::QuoteLiteral(local_path) + ")"));
   std::map<std::string, std::string> out;
   for (size_t i = 0; i < r.row_count(); ++i) out[r.GetOr(i, 0, "")] = r.GetOr(i, 1, "");
   return out;

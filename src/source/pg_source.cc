@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "duck/logical_type.h"
 #include "source/pg_binary.h"
 
 namespace pqflow::source {
@@ -387,35 +388,10 @@ constexpr char kPlainHeader[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\xff', '
 
 namespace {
 
-duckdb_logical_type LogicalTypeOf(const ColumnType& t) {
-  switch (t.kind) {
-    case TypeKind::kBoolean: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
-    case TypeKind::kInt8: return duckdb_create_logical_type(DUCKDB_TYPE_TINYINT);
-    case TypeKind::kInt16: return duckdb_create_logical_type(DUCKDB_TYPE_SMALLINT);
-    case TypeKind::kInt32: return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
-    case TypeKind::kInt64: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
-    case TypeKind::kUInt8: return duckdb_create_logical_type(DUCKDB_TYPE_UTINYINT);
-    case TypeKind::kUInt16: return duckdb_create_logical_type(DUCKDB_TYPE_USMALLINT);
-    case TypeKind::kUInt32: return duckdb_create_logical_type(DUCKDB_TYPE_UINTEGER);
-    case TypeKind::kUInt64: return duckdb_create_logical_type(DUCKDB_TYPE_UBIGINT);
-    case TypeKind::kFloat: return duckdb_create_logical_type(DUCKDB_TYPE_FLOAT);
-    case TypeKind::kDouble: return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
-    case TypeKind::kDecimal:
-      return duckdb_create_decimal_type(static_cast<uint8_t>(t.precision), static_cast<uint8_t>(t.scale));
-    case TypeKind::kString: case TypeKind::kJson: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-    case TypeKind::kBinary: case TypeKind::kIpv6: return duckdb_create_logical_type(DUCKDB_TYPE_BLOB);
-    case TypeKind::kUuid: return duckdb_create_logical_type(DUCKDB_TYPE_UUID);
-    case TypeKind::kDate: return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
-    case TypeKind::kTimestamp: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
-    case TypeKind::kTimestampMs: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_MS);
-  }
-  return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-}
-
 void ScanBind(duckdb_bind_info info) {
   auto* scan = static_cast<PgSource::Scan*>(duckdb_bind_get_extra_info(info));
   for (const auto& c : scan->columns) {
-    duckdb_logical_type type = LogicalTypeOf(c.target);
+    duckdb_logical_type type = duck::NewLogicalType(c.target);
     duckdb_bind_add_result_column(info, c.name.c_str(), type);
     duckdb_destroy_logical_type(&type);
   }
