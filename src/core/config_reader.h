@@ -48,6 +48,10 @@ std::string ResolvePath(const std::string& base_dir, const std::string& p);
 Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::string& prefix, bool stream,
                    ColumnSpec* col);
 
+// The [[PREFIXcolumns]] array of tables.
+Status ParseColumns(const ConfigReader& r, const toml::node& node, const std::string& prefix, bool stream,
+                    std::vector<ColumnSpec>* columns);
+
 // [streams.NAME] tables and the built-in event streams; [server].
 Status ParseStreams(const ConfigReader& r, const toml::node* streams_node, Config* config);
 Status ParseServer(const ConfigReader& r, const toml::node* server_node, const std::string& base_dir, Config* config);

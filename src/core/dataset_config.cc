@@ -52,6 +52,21 @@ Status ParseColumn(const ConfigReader& r, const toml::table& t, const std::strin
   return Status::OK();
 }
 
+Status ParseColumns(const ConfigReader& r, const toml::node& node, const std::string& prefix, bool stream,
+                    std::vector<ColumnSpec>* columns) {
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr) return r.Error(&node, prefix + "columns", "expected [[" + prefix + "columns]] entries");
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* ct = (*arr)[i].as_table();
+    std::string cp = prefix + "columns[" + std::to_string(i) + "].";
+    if (ct == nullptr) return r.Error(&(*arr)[i], cp, "expected a table {name = ..., type = ...}");
+    ColumnSpec col;
+    PQ_RETURN_IF_ERROR(ParseColumn(r, *ct, cp, stream, &col));
+    columns->push_back(std::move(col));
+  }
+  return Status::OK();
+}
+
 }  // namespace config_internal
 
 namespace {
@@ -198,16 +213,7 @@ Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::
     ds->max_file_size = *size;
   }
   if (const toml::node* n = t.get("columns")) {
-    const toml::array* arr = n->as_array();
-    if (arr == nullptr) return r.Error(n, prefix + "columns", "expected [[datasets." + name + ".columns]] entries");
-    for (size_t i = 0; i < arr->size(); ++i) {
-      const toml::table* ct = (*arr)[i].as_table();
-      std::string cp = prefix + "columns[" + std::to_string(i) + "].";
-      if (ct == nullptr) return r.Error(&(*arr)[i], cp, "expected a table {name = ..., type = ...}");
-      ColumnSpec col;
-      PQ_RETURN_IF_ERROR(config_internal::ParseColumn(r, *ct, cp, /*stream=*/false, &col));
-      ds->columns.push_back(std::move(col));
-    }
+    PQ_RETURN_IF_ERROR(config_internal::ParseColumns(r, *n, prefix, /*stream=*/false, &ds->columns));
   }
   if (const toml::node* n = t.get("source")) {
     if (!n->is_table()) return r.Error(n, prefix + "source", "expected a table");

@@ -91,16 +91,7 @@ Status ParseStream(const config_internal::ConfigReader& r, const std::string& na
       return r.Error(n, prefix + "columns", "the schema of the built-in stream '" + name +
                                                 "' is fixed; declare a stream with another name for other columns");
     }
-    const toml::array* arr = n->as_array();
-    if (arr == nullptr) return r.Error(n, prefix + "columns", "expected [[streams." + name + ".columns]] entries");
-    for (size_t i = 0; i < arr->size(); ++i) {
-      const toml::table* ct = (*arr)[i].as_table();
-      std::string cp = prefix + "columns[" + std::to_string(i) + "].";
-      if (ct == nullptr) return r.Error(&(*arr)[i], cp, "expected a table {name = ..., type = ...}");
-      ColumnSpec col;
-      PQ_RETURN_IF_ERROR(config_internal::ParseColumn(r, *ct, cp, /*stream=*/true, &col));
-      s->columns.push_back(std::move(col));
-    }
+    PQ_RETURN_IF_ERROR(config_internal::ParseColumns(r, *n, prefix, /*stream=*/true, &s->columns));
   }
   std::string rotation = s->rotation == Rotation::kHourly ? "hourly" : "daily";
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "rotation", &rotation));

@@ -350,7 +350,9 @@ Result<std::string> EventSink::NextFileName(Buffer& buffer) {
     }
     it = next_file_number_.emplace(buffer.path, highest + 1).first;
   }
-  const int n = it->second++;
+  // Taken only once the file is published (WriteBuffer), so that a failed write does not
+  // leave a gap: the first file of a partition is always the plain name.
+  const int n = it->second;
   return n == 1 ? buffer.path : RotatedFileName(buffer.path, n);
 }
 
@@ -391,8 +393,11 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
   }
   if (status.ok()) status = storage_->SyncStaged({staged});
   if (status.ok()) status = storage_->Publish(staged, dest);
+  // Once renamed, the file is visible with its rows: writing them again would duplicate
+  // them, so a failed directory sync after it is reported but the rows count as written.
+  const bool published = status.ok();
   if (status.ok()) status = storage_->SyncPublished();
-  if (status.ok()) {
+  if (published) {
     auto info = storage_->Stat(dest);
     if (info.ok()) size = info->size;
   }
@@ -401,7 +406,11 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
 
   std::lock_guard<std::mutex> lock(mu_);
   writing_first_lsns_.erase(writing_first_lsns_.find(buffer->first_lsn));
-  if (!status.ok()) {
+  if (published && !status.ok()) {
+    ++stats_.write_errors;
+    stats_.last_error = status.WithContext("syncing the directory of " + dest).message();
+  }
+  if (!published) {
     ++stats_.write_errors;
     status = status.WithContext("writing " + std::to_string(buffer->rows.rows()) + " " + stream + " rows to " +
                                 (dest.empty() ? buffer->path : dest));
@@ -409,13 +418,14 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
     Restore(std::move(buffer));
     return status;
   }
+  ++next_file_number_[buffer->path];  // only the flusher thread uses it
   stats_.rows_written[stream] += buffer->rows.rows();
   stats_.bytes_written += static_cast<uint64_t>(size);
   ++stats_.files_created;
   stats_.last_write_ms = options_.now_ms();
   buffered_bytes_ -= buffer->bytes;
   buffered_rows_ -= buffer->rows.rows();
-  return Status::OK();
+  return status;
 }
 
 void EventSink::FlusherLoop() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "wal/wal.h"
@@ -144,6 +145,11 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
     out.message = "the server is shutting down; retry against its replacement";
     return out;
   }
+  if (std::string failure = Failure(); !failure.empty()) {
+    out.http_status = 503;
+    out.message = failure;
+    return out;
+  }
   if (wal_->SizeBytes() > static_cast<uint64_t>(config_.server.max_wal_size) || sink_->OverMemoryLimit()) {
     out.http_status = 429;
     out.retry_after_seconds = 1;
@@ -157,22 +163,10 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
   DecodedBatch batch = decoder->Decode(ndjson, receipt_ms);
   ReturnDecoder(stream, std::move(decoder));
   if (batch.errors.empty() && batch.rows.rows() > 0) {
-    // Lines are counted like the decoder counts them: blank lines keep their numbers.
-    std::vector<int64_t> line_of_row;
-    int64_t line = 1;
-    size_t pos = 0;
-    while (pos <= ndjson.size() && line_of_row.size() < batch.rows.rows()) {
-      size_t nl = ndjson.find('\n', pos);
-      std::string_view text = ndjson.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-      if (text.find_first_not_of(" \t\r") != std::string_view::npos) line_of_row.push_back(line);
-      if (nl == std::string_view::npos) break;
-      pos = nl + 1;
-      ++line;
-    }
     const size_t tenant = ColumnIndex(stream, stream.tenant_column);
     const size_t time = ColumnIndex(stream, stream.time_column);
     for (size_t r = 0; r < batch.rows.rows(); ++r) {
-      const int64_t row_line = r < line_of_row.size() ? line_of_row[r] : 0;
+      const int64_t row_line = batch.row_lines[r];
       if (!allowed_workspaces.empty()) {
         uint64_t ws;
         std::memcpy(&ws, batch.rows.column(tenant).FixedValue(r), sizeof(ws));
@@ -203,10 +197,18 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
   Status applied;
   auto lsn = wal_->Append(kBatchRecordType, EncodeBatchRecord(stream.name, receipt_ms, ndjson),
                           [&](uint64_t l) { applied = sink_->Apply(l, stream, batch.rows); });
-  if (!lsn.ok() || !applied.ok()) {
+  if (!lsn.ok()) {
+    // Not durable (the log is failed after an I/O error): the client may retry elsewhere.
     out.http_status = 503;
-    out.message = (lsn.ok() ? applied : lsn.status()).message();
+    out.message = lsn.status().message() + "; the batch was not kept";
     return out;
+  }
+  if (!applied.ok()) {
+    // Durable but not buffered: only a restart (replay) can write it. Keep the log whole
+    // from here on and refuse new batches; this one is acknowledged, it is on disk.
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    failure_ = applied.WithContext("buffering a durable batch (restart the server: it will be replayed)").message();
+    std::fprintf(stderr, "pqflow serve: error: %s\n", failure_.c_str());
   }
   // The log may hold max_wal_size; past half of it, the buffers that pin its oldest quarter
   // are written so that it can be truncated long before intake has to be refused.
@@ -216,8 +218,13 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
   return out;
 }
 
+std::string IngestService::Failure() const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  return failure_;
+}
+
 void IngestService::TruncateWal() {
-  if (wal_ == nullptr) return;
+  if (wal_ == nullptr || !Failure().empty()) return;
   (void)wal_->TruncateBefore(sink_->TruncationPoint());
 }
 
@@ -238,6 +245,7 @@ IngestStats IngestService::Stats() const {
   s.replayed_records = replayed_records_;
   s.replayed_rows = replayed_rows_;
   s.sink = sink_->Stats();
+  s.failure = Failure();
   return s;
 }
 

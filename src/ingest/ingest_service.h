@@ -4,6 +4,7 @@
 // acknowledged and writes nothing twice. Used by `pqflow serve` and by tests directly.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -49,6 +50,7 @@ struct IngestStats {
   uint64_t replayed_rows = 0;
   uint64_t wal_tail_cut_bytes = 0;
   SinkStats sink;
+  std::string failure;  // set when the server must be restarted (see Failure())
 };
 
 class IngestService {
@@ -65,6 +67,9 @@ class IngestService {
   // Refuses new batches (503), writes every buffer, and truncates the WAL. Idempotent.
   Status Shutdown();
   IngestStats Stats() const;
+  // Non-empty after an internal error that only a restart (WAL replay) can repair; new
+  // batches then get 503 and the WAL is no longer truncated.
+  std::string Failure() const;
   const Config& config() const { return config_; }
 
  private:
@@ -81,6 +86,8 @@ class IngestService {
   std::mutex decoders_mu_;
   std::map<std::string, std::vector<std::unique_ptr<NdjsonDecoder>>> free_decoders_;
   std::atomic<bool> shutting_down_{false};
+  mutable std::mutex failure_mu_;
+  std::string failure_;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
   uint64_t replayed_records_ = 0;

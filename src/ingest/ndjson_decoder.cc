@@ -503,7 +503,7 @@ DecodedBatch NdjsonDecoder::Decode(std::string_view body, int64_t receipt_ms, si
     pos = nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    impl_->DecodeLine(line, line_no, receipt_ms, out.rows, out, max_errors);
+    if (impl_->DecodeLine(line, line_no, receipt_ms, out.rows, out, max_errors)) out.row_lines.push_back(line_no);
   }
   return out;
 }

@@ -21,6 +21,7 @@ struct LineError {
 
 struct DecodedBatch {
   RowBatch rows;                  // one row per non-blank line, columns in stream order
+  std::vector<int64_t> row_lines; // the body line of each row (1-based)
   std::vector<LineError> errors;  // non-empty: the batch must be rejected as a whole
   bool errors_truncated = false;  // more errors than max_errors were found
 };

@@ -113,6 +113,7 @@ TEST(NdjsonDecoderTest, LinesBlankLinesCrlfAndNoFinalNewline) {
   DecodedBatch ok = d.Decode("{\"v\":1}\r\n\n{\"v\":2}", 0);
   ASSERT_TRUE(ok.errors.empty());
   EXPECT_EQ(ok.rows.rows(), 2u);
+  EXPECT_EQ(ok.row_lines, (std::vector<int64_t>{1, 3}));
 }
 
 TEST(NdjsonDecoderTest, EveryErrorKindNamesLineFieldAndReason) {

@@ -152,7 +152,8 @@ void HttpServer::InstallRoutes() {
 
   http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     ingest::IngestStats st = ingest_->Stats();
-    json body = {{"status", stopping_ ? "stopping" : "ok"},
+    const char* status = stopping_ ? "stopping" : !st.failure.empty() ? "failed" : "ok";
+    json body = {{"status", status},
                  {"version", PQFLOW_VERSION},
                  {"duckdb_version", duck::LibraryVersion()},
                  {"wal_bytes", st.wal_bytes},
@@ -162,7 +163,8 @@ void HttpServer::InstallRoutes() {
                  {"write_errors", st.sink.write_errors},
                  {"last_write", st.sink.last_write_ms > 0 ? json(IsoTimeMs(st.sink.last_write_ms)) : json(nullptr)}};
     if (!st.sink.last_error.empty()) body["last_error"] = st.sink.last_error;
-    SendJson(res, stopping_ ? 503 : 200, body);
+    if (!st.failure.empty()) body["failure"] = st.failure;
+    SendJson(res, std::string(status) == "ok" ? 200 : 503, body);
   });
 
   auto authenticate = [this](const httplib::Request& req, httplib::Response& res, Scope scope) -> const ApiKey* {

@@ -2,6 +2,7 @@
 // by hyparquet. Schemas and layout of every built-in stream, atomic rejection with line
 // errors, auth and workspace restriction, body limits, gzip, late events, restart replay.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <time.h>
 
 #include <chrono>
@@ -389,6 +390,58 @@ receipt_time = true
   EXPECT_EQ(DuckScalar("SELECT string_agg(button || '=' || coalesce(price::VARCHAR, 'NULL'), ',' ORDER BY timestamp) FROM " + f),
             "ok=12.50,cancel=NULL");
   EXPECT_EQ(DuckScalar("SELECT compression FROM parquet_metadata(" + f + ") LIMIT 1"), "ZSTD");
+}
+
+TEST_F(ServeTest, AFullDiskDelaysFilesButLosesNothing) {
+  // The storage root on a real 64 KiB tmpfs (needs root, as in CI); the WAL on the normal disk.
+  const std::string root = dir_ / "data";
+  WriteFile(root + "/.keep", "");
+  if (::mount("tmpfs", root.c_str(), "tmpfs", 0, "size=64k") != 0) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount(path.c_str()); }
+  } unmount{root};
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const std::string t = std::to_string(EpochMs(2026, 1, 15, 10, 0, 0));
+  // Incompressible names (48 pseudo-random hex digits each): ~150 KB of Parquet, more than fits.
+  std::string body;
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 3000; ++i) {
+    std::string name = std::to_string(i) + "-";
+    for (int k = 0; k < 3; ++k) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      char hex[17];
+      std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(x));
+      name += hex;
+    }
+    body += "{\"timestamp\":" + t + ",\"workspace_id\":1,\"event_type\":\"track\",\"event_name\":\"" + name + "\"}\n";
+  }
+  // Acknowledged: the batch is in the WAL, whatever happens to the Parquet disk.
+  ASSERT_EQ(serve.Post("/v1/streams/events", body, ingest_.first).status, 200);
+  json health;
+  for (int i = 0; i < 100; ++i) {
+    health = json::parse(serve.Get("/health").body);
+    if (health["write_errors"].get<int>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GT(health["write_errors"].get<int>(), 0) << health.dump();
+  EXPECT_NE(health["last_error"].get<std::string>().find("No space left on device"), std::string::npos) << health.dump();
+  EXPECT_EQ(health["buffered_rows"], 3000);
+  EXPECT_TRUE(ListFiles(root, ".parquet").empty());
+  // Space comes back: the retry writes the file.
+  ASSERT_EQ(::mount("tmpfs", root.c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0);
+  ASSERT_TRUE(WaitForFiles(root, {"parquet/1/2026-01-15/10/events.parquet"}, 30))
+      << serve.Get("/health").body << serve.Log();
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(DuckScalar("SELECT count(*) || '/' || count(DISTINCT event_name) FROM '" + root + "/parquet/1/*/*/*.parquet'"),
+            "3000/3000");
+  for (const auto& f : ListFiles(root)) {
+    if (f.rfind(".pqflow/", 0) != 0) {
+      EXPECT_EQ(f.find(".tmp"), std::string::npos) << f;
+    }
+  }
 }
 
 TEST_F(ServeTest, StartupErrorsSayWhatToDo) {
