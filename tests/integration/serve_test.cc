@@ -444,6 +444,27 @@ TEST_F(ServeTest, AFullDiskDelaysFilesButLosesNothing) {
   }
 }
 
+TEST_F(ServeTest, ReplayRefusesToDropBatchesOfAStreamThatWasRemoved) {
+  const std::string stream = "[streams.clicks]\n[[streams.clicks.columns]]\nname = \"timestamp\"\ntype = \"int64\"\n"
+                             "nullable = false\n[[streams.clicks.columns]]\nname = \"workspace_id\"\ntype = \"uint64\"\n"
+                             "nullable = false\n";
+  WriteConfig("", stream);
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  ASSERT_EQ(serve.Post("/v1/streams/clicks", "{\"timestamp\":" + std::to_string(NowMs()) + ",\"workspace_id\":1}",
+                       ingest_.first).status, 200);
+  serve.Kill();  // the row is only in the WAL
+  WriteConfig();
+  CommandResult r = Pqflow({"serve", "--config", "pqflow.toml"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the write-ahead log holds a batch for stream 'clicks', which is no longer configured"),
+            std::string::npos) << r.err;
+  WriteConfig("", stream);  // restored: the row is written
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data() + "/parquet/1/*/*/clicks.parquet'"), "1");
+}
+
 TEST_F(ServeTest, StartupErrorsSayWhatToDo) {
   WriteFile(dir_ / "pqflow.toml", "[storage]\nroot = \"data\"\n[server]\nlisten = \"127.0.0.1:0\"\n");
   CommandResult r = Pqflow({"serve", "--config", "pqflow.toml"}, dir_.path());
