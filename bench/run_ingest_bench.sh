@@ -53,7 +53,7 @@ run_one() {  # name run -> appends a JSON line to $OUT/results.jsonl
   local name=$1 run=$2 pid port log="$OUT/$1.$2.log"
   if [ "$name" = pqflow ]; then
     rm -rf "$OUT/data" "$OUT/wal"
-    (cd "$OUT" && exec "$PQFLOW" serve --config pqflow.toml) >"$log" 2>&1 &
+    (cd "$OUT" && exec "$PQFLOW" serve --config pqflow.toml --quiet) >"$log" 2>&1 &
   else
     "$NOOP" 127.0.0.1:0 >"$log" 2>&1 &
   fi

@@ -50,7 +50,7 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-int Serve(const GlobalOptions& global, const std::string& listen, bool allow_unauthenticated) {
+int Serve(const GlobalOptions& global, const std::string& listen, bool allow_unauthenticated, bool quiet) {
   SignalWatcher signals;
   auto config = LoadConfig(global);
   if (!config.ok()) return ReportError(config.status());
@@ -60,7 +60,11 @@ int Serve(const GlobalOptions& global, const std::string& listen, bool allow_una
   duck::DatabaseOptions db_options;
   auto db = duck::Database::Open(db_options);
   if (!db.ok()) return ReportError(db.status());
-  auto ingest = ingest::IngestService::Open(*config, storage.get(), &*db, {});
+  ingest::IngestOptions ingest_options;
+  ingest_options.log = [quiet](const std::string& line) {
+    if (!quiet || line.rfind("error:", 0) == 0) std::fprintf(stderr, "pqflow serve: %s\n", line.c_str());
+  };
+  auto ingest = ingest::IngestService::Open(*config, storage.get(), &*db, ingest_options);
   if (!ingest.ok()) return ReportError(ingest.status().WithContext("starting pqflow serve"));
   ingest::IngestStats replay = (*ingest)->Stats();
   if (replay.replayed_records > 0 || replay.wal_tail_cut_bytes > 0) {
@@ -103,12 +107,14 @@ void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
   struct Flags {
     std::string listen;
     bool allow_unauthenticated = false;
+    bool quiet = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP event sink: durable ingest rotated into Parquet files");
   cmd->add_option("--listen", flags->listen, "host:port to listen on (default server.listen, 127.0.0.1:8080; port 0 = any)");
   cmd->add_flag("--allow-unauthenticated", flags->allow_unauthenticated,
                 "Serve without API keys when none are configured (loopback addresses only)");
+  cmd->add_flag("--quiet,-q", flags->quiet, "Do not log each Parquet file written (errors are still logged)");
   cmd->footer(
       "Endpoints:\n"
       "  POST /v1/streams/{events|logs|snapshots|...}  NDJSON body, Authorization: Bearer KEY (scope ingest)\n"
@@ -117,7 +123,9 @@ void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
       "A 200 means the batch is on disk (fsynced write-ahead log). SIGTERM writes every buffer and exits 0.\n"
       "Keys: pqflow keys new --name NAME --scopes ingest. Settings: [server] and [streams.*] in the config,\n"
       "PQFLOW_LISTEN, PQFLOW_WAL_DIR, PQFLOW_MAX_BODY_SIZE, PQFLOW_MAX_WAL_SIZE, PQFLOW_MEMORY_LIMIT.");
-  cmd->callback([flags, &global, exit_code] { *exit_code = Serve(global, flags->listen, flags->allow_unauthenticated); });
+  cmd->callback([flags, &global, exit_code] {
+    *exit_code = Serve(global, flags->listen, flags->allow_unauthenticated, flags->quiet);
+  });
 }
 
 }  // namespace pqflow::cli

@@ -415,8 +415,12 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
     status = status.WithContext("writing " + std::to_string(buffer->rows.rows()) + " " + stream + " rows to " +
                                 (dest.empty() ? buffer->path : dest));
     stats_.last_error = status.message();
+    if (options_.log) options_.log("error: " + status.message() + " (kept in memory and the WAL; retrying)");
     Restore(std::move(buffer));
     return status;
+  }
+  if (options_.log) {
+    options_.log("wrote " + dest + " rows=" + std::to_string(buffer->rows.rows()) + " bytes=" + std::to_string(size));
   }
   ++next_file_number_[buffer->path];  // only the flusher thread uses it
   stats_.rows_written[stream] += buffer->rows.rows();

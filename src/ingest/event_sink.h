@@ -41,6 +41,8 @@ struct SinkOptions {
   // Called after every committed file (and after failed writes), from the flusher thread:
   // the caller truncates its WAL up to TruncationPoint().
   std::function<void()> on_commit;
+  // One line per file written or write that failed, for the server's log.
+  std::function<void(const std::string&)> log;
 };
 
 // Counters for /metrics and /health; all monotonic except the gauges.

@@ -80,6 +80,7 @@ Result<std::unique_ptr<IngestService>> IngestService::Open(const Config& config,
   sink_options.memory_limit = svc->config_.server.memory_limit;
   sink_options.now_ms = svc->options_.now_ms;
   sink_options.flush_check_ms = svc->options_.flush_check_ms;
+  sink_options.log = svc->options_.log;
   IngestService* raw = svc.get();
   sink_options.on_commit = [raw] { raw->TruncateWal(); };
   PQ_ASSIGN_OR_RETURN(svc->sink_, EventSink::Make(svc->config_.streams, storage, db, std::move(sink_options)));

@@ -32,6 +32,7 @@ struct IngestOptions {
   // Events further ahead of the server's clock than this are refused (a mistyped
   // timestamp would otherwise hold a buffer open for years).
   int64_t max_future_ms = 24LL * 3600 * 1000;
+  std::function<void(const std::string&)> log;  // the sink's file lines; none when empty
 };
 
 struct IngestOutcome {

@@ -107,6 +107,8 @@ TEST_F(ServeTest, EveryBuiltinStreamIsWrittenWithTheSeedSchemaAndLayout) {
       "parquet/42/2026-01-15/10/snapshots.parquet"};
   ASSERT_TRUE(WaitForFiles(Data(), files)) << serve.Log();
   EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_NE(serve.Log().find("pqflow serve: wrote parquet/7/2026-01-15/10/events.parquet rows=1 bytes="), std::string::npos)
+      << serve.Log();
   EXPECT_EQ(ListFiles(Data(), ".parquet"), (std::vector<std::string>{
                                                "parquet/42/2026-01-15/10/events.parquet",
                                                "parquet/42/2026-01-15/10/logs.parquet",
@@ -430,6 +432,8 @@ TEST_F(ServeTest, AFullDiskDelaysFilesButLosesNothing) {
   EXPECT_NE(health["last_error"].get<std::string>().find("No space left on device"), std::string::npos) << health.dump();
   EXPECT_EQ(health["buffered_rows"], 3000);
   EXPECT_TRUE(ListFiles(root, ".parquet").empty());
+  EXPECT_NE(serve.Log().find("pqflow serve: error: writing 3000 events rows to parquet/1/2026-01-15/10/events.parquet"),
+            std::string::npos) << serve.Log();
   // Space comes back: the retry writes the file.
   ASSERT_EQ(::mount("tmpfs", root.c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0);
   ASSERT_TRUE(WaitForFiles(root, {"parquet/1/2026-01-15/10/events.parquet"}, 30))
