@@ -70,16 +70,28 @@ std::string RenderTable(const duck::QueryResult& r, const std::vector<std::strin
 
 Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, const Config& config) {
   std::vector<std::string> names;
-  for (const auto& [name, ds] : config.datasets) {
-    PQ_ASSIGN_OR_RETURN(PathTemplate layout, PathTemplate::Make(ds.layout, ds.name));
+  // A view over every file of a layout, if it has any (DuckDB refuses a glob matching nothing).
+  auto add_view = [&](const std::string& name, const std::string& layout_text, const char* what) -> Status {
+    PQ_ASSIGN_OR_RETURN(PathTemplate layout, PathTemplate::Make(layout_text, name));
     const std::string& root = config.storage.root;
-    if (!HasParquetFiles(root + "/" + layout.StaticDirectory())) continue;
+    if (!HasParquetFiles(root + "/" + layout.StaticDirectory())) return Status::OK();
     std::string glob = root + "/" + layout.Glob();
+    // Layouts may share a directory (events.parquet beside logs.parquet): ask for this glob.
+    PQ_ASSIGN_OR_RETURN(duck::QueryResult matches,
+                        conn.Query("SELECT count(*) FROM glob(" + duck::QuoteLiteral(glob) + ")"));
+    if (matches.GetInt64(0, 0) == 0) return Status::OK();
     PQ_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE VIEW " + duck::QuoteIdentifier(name) +
                                     " AS SELECT * FROM read_parquet(" + duck::QuoteLiteral(glob) +
-                                    ", hive_partitioning = false)")
-                           .WithContext("dataset " + name));
+                                    ", hive_partitioning = false, union_by_name = true)")
+                           .WithContext(std::string(what) + " " + name));
     names.push_back(name);
+    return Status::OK();
+  };
+  for (const auto& [name, ds] : config.datasets) PQ_RETURN_IF_ERROR(add_view(name, ds.layout, "dataset"));
+  // The event streams of `pqflow serve` (events, logs, snapshots, ...), unless a dataset
+  // already has the name.
+  for (const auto& [name, stream] : config.streams) {
+    if (config.datasets.count(name) == 0) PQ_RETURN_IF_ERROR(add_view(name, stream.layout, "stream"));
   }
   return names;
 }

@@ -1,5 +1,6 @@
 // The catalog: every configured dataset as a DuckDB view over its Parquet files, so
-// `SELECT ... FROM pageviews` works. (Partition pruning and safety limits: issue #5.)
+// `SELECT ... FROM pageviews` works; the event streams of `pqflow serve` (events, logs,
+// snapshots, ...) likewise. (Partition pruning and safety limits: issue #5.)
 #pragma once
 
 #include <string>
@@ -11,7 +12,7 @@
 
 namespace pqflow::query {
 
-// Creates one view per dataset that has files; returns the names of the views created.
+// Creates one view per dataset and stream that has files; returns the names of the views.
 Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, const Config& config);
 
 // Runs `sql` and renders the result as an aligned table, CSV or JSON lines.

@@ -247,6 +247,12 @@ TEST_F(ServeTest, KeysScopesAndWorkspaceRestrictions) {
   EXPECT_EQ(DuckScalar("SELECT string_agg(DISTINCT workspace_id::VARCHAR, ',' ORDER BY workspace_id::VARCHAR) FROM '" +
                        Data() + "/parquet/*/*/*/events.parquet'"),
             "42,7");
+  // The stream is queryable by name, as seed 004 queries it with DuckDB.
+  CommandResult q = Pqflow({"query", "--config", "pqflow.toml", "--format", "csv",
+                            "SELECT workspace_id, count(*) AS n FROM events GROUP BY 1 ORDER BY 1"},
+                           dir_.path());
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(q.out, "workspace_id,n\n7,1\n42,1\n");
 }
 
 TEST_F(ServeTest, BodyLimitsAndGzip) {
