@@ -207,7 +207,7 @@ Result<bool> EventSink::CoveredByFiles(const Buffer& buffer, Lsn lsn) {
   return false;
 }
 
-Status EventSink::Apply(Lsn lsn, const StreamConfig& stream, const RowBatch& rows) {
+Status EventSink::Apply(Lsn lsn, Lsn end, const StreamConfig& stream, const RowBatch& rows) {
   auto sit = streams_by_name_.find(stream.name);
   if (sit == streams_by_name_.end()) return Status::Internal("event sink: unknown stream " + stream.name);
   const StreamState& st = *sit->second;
@@ -251,7 +251,7 @@ Status EventSink::Apply(Lsn lsn, const StreamConfig& stream, const RowBatch& row
       wake = true;
     }
   }
-  applied_end_ = lsn + 1;
+  applied_end_ = end;
   if (buffered_bytes_ * 4 > static_cast<uint64_t>(options_.memory_limit) * 3) wake = true;
   if (wake && !recovering_) wake_.notify_one();
   return Status::OK();

@@ -65,10 +65,10 @@ class EventSink {
                                                  storage::Storage* storage, duck::Database* db, SinkOptions options);
   ~EventSink();
 
-  // Buffers the rows of the durable WAL record `lsn`. Rows must be of `stream`'s schema
-  // and every row's time column set. In recovery mode (before Start) rows already in
-  // Parquet files are skipped.
-  Status Apply(Lsn lsn, const StreamConfig& stream, const RowBatch& rows);
+  // Buffers the rows of the durable WAL record `lsn`, which ends at `end` (the next
+  // record's LSN). Rows must be of `stream`'s schema. In recovery mode (before Start) rows
+  // already in Parquet files are skipped.
+  Status Apply(Lsn lsn, Lsn end, const StreamConfig& stream, const RowBatch& rows);
 
   // Ends recovery and starts writing buffers in the background.
   void Start();
@@ -106,7 +106,7 @@ class EventSink {
   std::condition_variable wake_;
   std::unordered_map<std::string, std::unique_ptr<Buffer>> buffers_;  // by partition key
   std::multiset<Lsn> writing_first_lsns_;  // buffers taken out and being written
-  Lsn applied_end_ = 0;                    // last applied LSN + 1
+  Lsn applied_end_ = 0;                    // the end of the last applied record
   uint64_t buffered_bytes_ = 0;
   uint64_t buffered_rows_ = 0;
   bool recovering_ = true;

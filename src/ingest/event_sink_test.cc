@@ -103,8 +103,8 @@ TEST_F(EventSinkTest, ClosedWindowsAreWrittenWithTheirWalRange) {
   auto sink = MakeSink();
   sink->Start();
   const StreamConfig& s = streams_["ev"];
-  ASSERT_TRUE(sink->Apply(100, s, Rows({{kT0 + 5, 1, "a"}, {kT0 + 6, 2, "b"}})).ok());
-  ASSERT_TRUE(sink->Apply(200, s, Rows({{kT0 + 7, 1, "c"}})).ok());
+  ASSERT_TRUE(sink->Apply(100, 101, s, Rows({{kT0 + 5, 1, "a"}, {kT0 + 6, 2, "b"}})).ok());
+  ASSERT_TRUE(sink->Apply(200, 201, s, Rows({{kT0 + 7, 1, "c"}})).ok());
   EXPECT_EQ(sink->TruncationPoint(), 100u);  // nothing written yet: keep everything
   now_ = kT0 + kHour;                          // 11:00: the 10:00 hour closes (grace 0)
   ASSERT_TRUE(WaitFor("p/1/2026-01-15/10/ev.parquet"));
@@ -136,16 +136,16 @@ TEST_F(EventSinkTest, ReplayAfterACrashSkipsRowsAlreadyInFiles) {
   {
     auto sink = MakeSink();
     sink->Start();
-    ASSERT_TRUE(sink->Apply(10, s, r1).ok());
-    ASSERT_TRUE(sink->Apply(20, s, r2).ok());
+    ASSERT_TRUE(sink->Apply(10, 11, s, r1).ok());
+    ASSERT_TRUE(sink->Apply(20, 21, s, r2).ok());
     ASSERT_TRUE(WaitFor("p/1/2026-01-15/10/ev.parquet"));
     EXPECT_EQ(sink->TruncationPoint(), 10u);  // the 12:00 buffer still needs record 10
   }  // destroyed without writing the open hour: a crash, as far as files go
   EXPECT_FALSE(storage_->Stat("p/1/2026-01-15/12/ev.parquet").ok());
   {
     auto sink = MakeSink();  // recovering until Start()
-    ASSERT_TRUE(sink->Apply(10, s, r1).ok());
-    ASSERT_TRUE(sink->Apply(20, s, r2).ok());
+    ASSERT_TRUE(sink->Apply(10, 11, s, r1).ok());
+    ASSERT_TRUE(sink->Apply(20, 21, s, r2).ok());
     EXPECT_EQ(sink->Stats().buffered_rows, 2u);  // only the 12:00 rows
     sink->Start();
     ASSERT_TRUE(sink->FlushAllAndStop().ok());
@@ -160,17 +160,17 @@ TEST_F(EventSinkTest, FullBuffersRotateAndLateRowsGetANewFile) {
   const StreamConfig& s = streams_["ev"];
   auto sink = MakeSink();
   sink->Start();
-  ASSERT_TRUE(sink->Apply(1, s, Rows({{kT0 + 1, 5, "a"}, {kT0 + 2, 5, "b"}})).ok());
-  ASSERT_TRUE(sink->Apply(2, s, Rows({{kT0 + 3, 5, "c"}, {kT0 + 4, 5, "d"}})).ok());  // 4 rows: full
+  ASSERT_TRUE(sink->Apply(1, 2, s, Rows({{kT0 + 1, 5, "a"}, {kT0 + 2, 5, "b"}})).ok());
+  ASSERT_TRUE(sink->Apply(2, 3, s, Rows({{kT0 + 3, 5, "c"}, {kT0 + 4, 5, "d"}})).ok());  // 4 rows: full
   ASSERT_TRUE(WaitFor("p/5/2026-01-15/10/ev.parquet"));
-  ASSERT_TRUE(sink->Apply(3, s, Rows({{kT0 + 5, 5, "e"}})).ok());
+  ASSERT_TRUE(sink->Apply(3, 4, s, Rows({{kT0 + 5, 5, "e"}})).ok());
   ASSERT_TRUE(sink->FlushAllAndStop().ok());
   EXPECT_EQ(Query("SELECT count(*) FROM '" + Path("p/5/2026-01-15/10/ev.parquet") + "'"), "4");  // whole records
   EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path("p/5/2026-01-15/10/ev-0002.parquet") + "'"), "e");
   // A new sink (restart) continues the numbering rather than overwriting.
   auto again = MakeSink();
   again->Start();
-  ASSERT_TRUE(again->Apply(4, s, Rows({{kT0 + 6, 5, "f"}})).ok());
+  ASSERT_TRUE(again->Apply(4, 5, s, Rows({{kT0 + 6, 5, "f"}})).ok());
   ASSERT_TRUE(again->FlushAllAndStop().ok());
   EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path("p/5/2026-01-15/10/ev-0003.parquet") + "'"), "f");
 }
@@ -181,8 +181,8 @@ TEST_F(EventSinkTest, MemoryPressureWritesTheLargestBuffersEarly) {
   std::vector<Row> big, small;
   for (int i = 0; i < 2000; ++i) big.push_back({kT0 + 20 * 60000, 7, std::string(20, 'x')});
   small.push_back({kT0 + 20 * 60000, 8, "s"});
-  ASSERT_TRUE(sink->Apply(1, s, Rows(small)).ok());
-  ASSERT_TRUE(sink->Apply(2, s, Rows(big)).ok());
+  ASSERT_TRUE(sink->Apply(1, 2, s, Rows(small)).ok());
+  ASSERT_TRUE(sink->Apply(2, 3, s, Rows(big)).ok());
   EXPECT_TRUE(sink->OverMemoryLimit());
   sink->Start();  // the hour is open, but the budget is not
   ASSERT_TRUE(WaitFor("p/7/2026-01-15/10/ev.parquet"));
@@ -198,8 +198,8 @@ TEST_F(EventSinkTest, BuffersPinningTheOldLogAreWrittenOnRequest) {
   auto sink = MakeSink();
   sink->Start();
   const StreamConfig& s = streams_["ev"];
-  ASSERT_TRUE(sink->Apply(1, s, Rows({{kT0 + 20 * 60000, 1, "old"}})).ok());
-  ASSERT_TRUE(sink->Apply(2, s, Rows({{kT0 + 20 * 60000, 2, "new"}})).ok());
+  ASSERT_TRUE(sink->Apply(1, 2, s, Rows({{kT0 + 20 * 60000, 1, "old"}})).ok());
+  ASSERT_TRUE(sink->Apply(2, 3, s, Rows({{kT0 + 20 * 60000, 2, "new"}})).ok());
   EXPECT_EQ(sink->TruncationPoint(), 1u);
   sink->WriteBuffersBefore(2);  // the hour is still open, but workspace 1 pins record 1
   ASSERT_TRUE(WaitFor("p/1/2026-01-15/10/ev.parquet"));

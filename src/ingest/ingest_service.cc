@@ -117,7 +117,7 @@ Status IngestService::Replay(uint64_t lsn, std::string_view payload) {
   }
   replayed_records_++;
   replayed_rows_ += batch.rows.rows();
-  return sink_->Apply(lsn, **stream, batch.rows);
+  return sink_->Apply(lsn, wal::Wal::EndOf(lsn, payload.size()), **stream, batch.rows);
 }
 
 std::unique_ptr<NdjsonDecoder> IngestService::TakeDecoder(const StreamConfig& stream) {
@@ -196,8 +196,10 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
   if (batch.rows.rows() == 0) return out;  // an empty body: nothing to keep
 
   Status applied;
-  auto lsn = wal_->Append(kBatchRecordType, EncodeBatchRecord(stream.name, receipt_ms, ndjson),
-                          [&](uint64_t l) { applied = sink_->Apply(l, stream, batch.rows); });
+  const std::string record = EncodeBatchRecord(stream.name, receipt_ms, ndjson);
+  auto lsn = wal_->Append(kBatchRecordType, record, [&](uint64_t l) {
+    applied = sink_->Apply(l, wal::Wal::EndOf(l, record.size()), stream, batch.rows);
+  });
   if (!lsn.ok()) {
     // Not durable (the log is failed after an I/O error): the client may retry elsewhere.
     out.http_status = 503;

@@ -300,6 +300,8 @@ Result<Lsn> Wal::Append(uint8_t type, std::string_view payload, const std::funct
 
 Status Wal::TruncateBefore(Lsn lsn) { return impl_->TruncateBefore(lsn); }
 
+Lsn Wal::EndOf(Lsn lsn, size_t payload_bytes) { return lsn + kRecordHeaderBytes + payload_bytes; }
+
 uint64_t Wal::SizeBytes() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   uint64_t bytes = 0;

@@ -65,6 +65,10 @@ class Wal {
   Status TruncateBefore(Lsn lsn);
 
   // Thread-safe, like all of these.
+  // The LSN right after a record of `payload_bytes` at `lsn`: truncating before it frees the
+  // record's segment once everything in it is kept elsewhere.
+  static Lsn EndOf(Lsn lsn, size_t payload_bytes);
+
   uint64_t SizeBytes() const;     // bytes in all segments on disk, headers included
   Lsn NextLsn() const;            // the LSN the next record will get
   uint64_t tail_cut_bytes() const;  // bytes cut from a torn tail by Open
