@@ -115,6 +115,7 @@ Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, Out
     }
     return out;
   }
+  nlohmann::json array = nlohmann::json::array();
   for (const auto& row : result.rows()) {
     nlohmann::json j = nlohmann::json::object();
     for (size_t c = 0; c < row.size(); ++c) {
@@ -128,9 +129,13 @@ Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, Out
         j[name] = *row[c];
       }
     }
-    out += j.dump() + "\n";
+    if (format == OutputFormat::kNdjson) {
+      out += j.dump() + "\n";
+    } else {
+      array.push_back(std::move(j));
+    }
   }
-  return out;
+  return format == OutputFormat::kNdjson ? out : array.dump() + "\n";
 }
 
 }  // namespace pqflow::query

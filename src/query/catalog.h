@@ -15,8 +15,9 @@ namespace pqflow::query {
 // Creates one view per dataset and stream that has files; returns the names of the views.
 Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, const Config& config);
 
-// Runs `sql` and renders the result as an aligned table, CSV or JSON lines.
-enum class OutputFormat { kTable, kCsv, kJson };
+// Runs `sql` and renders the result as an aligned table, CSV, a JSON array of objects, or
+// one JSON object per line (NDJSON). Numbers stay numbers in JSON; everything else is text.
+enum class OutputFormat { kTable, kCsv, kJson, kNdjson };
 Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format);
 
 }  // namespace pqflow::query

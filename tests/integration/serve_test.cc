@@ -253,6 +253,14 @@ TEST_F(ServeTest, KeysScopesAndWorkspaceRestrictions) {
                            dir_.path());
   EXPECT_EQ(q.exit_code, 0) << q.err;
   EXPECT_EQ(q.out, "workspace_id,n\n7,1\n42,1\n");
+  const std::string sql = "SELECT workspace_id, event_type FROM events ORDER BY workspace_id";
+  q = Pqflow({"query", "--config", "pqflow.toml", "--format", "json", sql}, dir_.path());
+  EXPECT_EQ(q.out, "[{\"event_type\":\"track\",\"workspace_id\":7},{\"event_type\":\"track\",\"workspace_id\":42}]\n");
+  q = Pqflow({"query", "--config", "pqflow.toml", "--format", "ndjson", "--output", "out.ndjson", sql}, dir_.path());
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(q.out, "");
+  EXPECT_EQ(ReadFile(dir_ / "out.ndjson"),
+            "{\"event_type\":\"track\",\"workspace_id\":7}\n{\"event_type\":\"track\",\"workspace_id\":42}\n");
 }
 
 TEST_F(ServeTest, BodyLimitsAndGzip) {
