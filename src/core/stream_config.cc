@@ -46,9 +46,12 @@ const toml::node* At(const toml::table& t, const char* key) {
 Status ValidateStream(const config_internal::ConfigReader& r, const toml::table& t, const std::string& prefix,
                       const StreamConfig& s) {
   if (s.columns.empty()) return r.Error(&t, prefix + "columns", "a stream needs at least one [[...columns]] entry");
-  std::set<std::string> names;
+  std::set<std::string> names, fields;
   for (const auto& c : s.columns) {
     if (!names.insert(c.name).second) return r.Error(t.get("columns"), prefix + "columns", "column '" + c.name + "' is declared twice");
+    if (!c.receipt_time && !fields.insert(c.field).second) {
+      return r.Error(t.get("columns"), prefix + "columns", "two columns read the JSON field '" + c.field + "'");
+    }
     if (c.receipt_time && c.type.kind != TypeKind::kInt64 && !c.type.IsTemporal()) {
       return r.Error(t.get("columns"), prefix + "columns", "receipt_time column '" + c.name + "' must be int64 (ms) or a timestamp");
     }

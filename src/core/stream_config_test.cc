@@ -105,6 +105,9 @@ TEST(StreamConfigTest, ErrorsNameTheLineAndKey) {
             "\"5m\", \"1h\")");
   EXPECT_EQ(ParseError("[streams.x]\n[[streams.x.columns]]\nname = \"v\"\ntype = \"int32\"\nvalues = [\"a\"]\n"),
             "pqflow.toml:5: streams.x.columns[0].values: an enumeration needs type = \"string\"");
+  EXPECT_EQ(ParseError("[streams.x]\n[[streams.x.columns]]\nname = \"a\"\ntype = \"int64\"\n"
+                       "[[streams.x.columns]]\nname = \"b\"\nfield = \"a\"\ntype = \"int64\"\n"),
+            "pqflow.toml:2: streams.x.columns: two columns read the JSON field 'a'");
   EXPECT_EQ(ParseError("[streams.x]\n[[streams.x.columns]]\nname = \"timestamp\"\ntype = \"int64\"\nnullable = false\n"),
             "pqflow.toml:1: streams.x.tenant_column: 'workspace_id' must name a uint64 column with nullable = false");
 }

@@ -1,6 +1,9 @@
 // Decoding one ingest request body (NDJSON: one JSON object per line) into typed rows of a
 // stream's schema. A batch is atomic: the caller keeps the rows only when there are no
-// errors, and every error names the line, the field and what is wrong.
+// errors, and every error names the line, the field and what is wrong. A JSON integer for a
+// timestamp or timestamp_ms column is always epoch milliseconds; strings are RFC 3339 /
+// ISO 8601 (no offset = UTC). Every value is validated as JSON, also inside json/binary
+// values, and kept as written (numbers are not reformatted).
 #pragma once
 
 #include <cstdint>

@@ -1,77 +1,205 @@
-// RowBatch: appending, gathering rows by index, truncating a partly appended row.
 #include "ingest/row_batch.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace pqflow::ingest {
 namespace {
 
-RowBatch IntAndString() { return RowBatch({ColumnType{TypeKind::kInt32}, ColumnType{TypeKind::kString}}); }
+ColumnType Type(TypeKind kind, int precision = 0, int scale = 0) {
+  ColumnType t;
+  t.kind = kind;
+  t.precision = precision;
+  t.scale = scale;
+  return t;
+}
 
-void Add(RowBatch& b, std::optional<int32_t> i, std::optional<std::string> s) {
-  if (i) {
-    b.column(0).AppendFixed(&*i);
-  } else {
-    b.column(0).AppendNull();
-  }
-  if (s) {
-    b.column(1).AppendVariable(*s);
-  } else {
-    b.column(1).AppendNull();
+int64_t Int64At(const ColumnData& col, size_t row) {
+  int64_t v = 0;
+  std::memcpy(&v, col.FixedValue(row), sizeof v);
+  return v;
+}
+
+// A batch (int64, string) with rows {1,"a"}, {NULL,"bb"}, {3,NULL}, {4,""}.
+RowBatch Sample() {
+  RowBatch b({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  const int64_t one = 1, three = 3, four = 4;
+  b.column(0).AppendFixed(&one);
+  b.column(1).AppendVariable("a");
+  b.column(0).AppendNull();
+  b.column(1).AppendVariable("bb");
+  b.column(0).AppendFixed(&three);
+  b.column(1).AppendNull();
+  b.column(0).AppendFixed(&four);
+  b.column(1).AppendVariable("");
+  return b;
+}
+
+TEST(RowBatchTest, FixedWidthPerType) {
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kBoolean)), 1u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kInt8)), 1u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kUInt16)), 2u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kInt32)), 4u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kFloat)), 4u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDate)), 4u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kUInt64)), 8u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDouble)), 8u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kTimestamp)), 8u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kTimestampMs)), 8u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kUuid)), 16u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 4, 2)), 2u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 5, 2)), 4u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 9, 2)), 4u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 10, 2)), 8u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 18, 2)), 8u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 19, 2)), 16u);
+  EXPECT_EQ(FixedWidth(Type(TypeKind::kDecimal, 38, 0)), 16u);
+  for (TypeKind k : {TypeKind::kString, TypeKind::kJson, TypeKind::kBinary, TypeKind::kIpv6}) {
+    EXPECT_EQ(FixedWidth(Type(k)), 0u);
+    EXPECT_TRUE(ColumnData(Type(k)).is_variable());
   }
 }
 
-std::string Dump(const RowBatch& b) {
-  std::string out;
-  for (size_t r = 0; r < b.rows(); ++r) {
-    int32_t v = 0;
-    std::memcpy(&v, b.column(0).FixedValue(r), 4);
-    out += (b.column(0).valid[r] ? std::to_string(v) : "NULL") + ":" +
-           (b.column(1).valid[r] ? std::string(b.column(1).VariableValue(r)) : "NULL") + " ";
-  }
-  return out;
+TEST(RowBatchTest, AppendFixedAndNull) {
+  ColumnData col(Type(TypeKind::kInt32));
+  const int32_t a = -7, b = 123456;
+  col.AppendFixed(&a);
+  col.AppendNull();
+  col.AppendFixed(&b);
+  ASSERT_EQ(col.rows(), 3u);
+  EXPECT_EQ(col.fixed.size(), 12u);
+  EXPECT_EQ(col.valid, (std::vector<uint8_t>{1, 0, 1}));
+  int32_t v = 0;
+  std::memcpy(&v, col.FixedValue(0), 4);
+  EXPECT_EQ(v, -7);
+  std::memcpy(&v, col.FixedValue(1), 4);
+  EXPECT_EQ(v, 0) << "a NULL's fixed bytes are zero";
+  std::memcpy(&v, col.FixedValue(2), 4);
+  EXPECT_EQ(v, 123456);
+  EXPECT_TRUE(col.offsets.empty());
 }
 
-TEST(RowBatchTest, WidthsFollowDuckDbTypes) {
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kBoolean}), 1u);
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kDate}), 4u);
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kTimestampMs}), 8u);
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kUuid}), 16u);
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kDecimal, 9, 2}), 4u);
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kDecimal, 38, 2}), 16u);
-  EXPECT_EQ(FixedWidth(ColumnType{TypeKind::kIpv6}), 0u);  // variable: a 16-byte blob
+TEST(RowBatchTest, AppendVariableAndNull) {
+  ColumnData col(Type(TypeKind::kBinary));
+  EXPECT_EQ(col.offsets, (std::vector<uint32_t>{0}));
+  col.AppendVariable(std::string_view("a\0b", 3));
+  col.AppendNull();
+  col.AppendVariable("");
+  col.AppendVariable("xyz");
+  ASSERT_EQ(col.rows(), 4u);
+  EXPECT_EQ(col.offsets, (std::vector<uint32_t>{0, 3, 3, 3, 6}));
+  EXPECT_EQ(col.bytes, std::string("a\0bxyz", 6));
+  EXPECT_EQ(col.VariableValue(0), std::string_view("a\0b", 3));
+  EXPECT_EQ(col.VariableValue(1), "");
+  EXPECT_EQ(col.VariableValue(2), "");
+  EXPECT_EQ(col.VariableValue(3), "xyz");
+  EXPECT_EQ(col.valid, (std::vector<uint8_t>{1, 0, 1, 1}));
+  EXPECT_TRUE(col.fixed.empty());
 }
 
-TEST(RowBatchTest, AppendGatherAndTruncate) {
-  RowBatch b = IntAndString();
-  Add(b, 1, "a");
-  Add(b, std::nullopt, "bb");
-  Add(b, 3, std::nullopt);
-  Add(b, 4, "");
-  EXPECT_EQ(Dump(b), "1:a NULL:bb 3:NULL 4: ");
-  EXPECT_EQ(b.column(0).fixed[4], 0);  // a NULL's bytes are zero
+TEST(RowBatchTest, ConstructsColumnsInOrder) {
+  RowBatch b({Type(TypeKind::kUuid), Type(TypeKind::kString), Type(TypeKind::kDecimal, 20, 4)});
+  ASSERT_EQ(b.column_count(), 3u);
+  EXPECT_EQ(b.column(0).width, 16u);
+  EXPECT_TRUE(b.column(1).is_variable());
+  EXPECT_EQ(b.column(2).type, Type(TypeKind::kDecimal, 20, 4));
+  EXPECT_EQ(b.rows(), 0u);
+  EXPECT_EQ(RowBatch().rows(), 0u);
+}
 
-  RowBatch picked = IntAndString();
-  picked.AppendRows(b, {3, 1, 1});
-  EXPECT_EQ(Dump(picked), "4: NULL:bb NULL:bb ");
-  picked.AppendAll(b);
-  EXPECT_EQ(Dump(picked), "4: NULL:bb NULL:bb 1:a NULL:bb 3:NULL 4: ");
+TEST(RowBatchTest, AppendRowsWithIndicesNullsAndVariableColumns) {
+  const RowBatch src = Sample();
+  RowBatch dst({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  const int64_t zero = 100;
+  dst.column(0).AppendFixed(&zero);
+  dst.column(1).AppendVariable("pre");
+  dst.AppendRows(src, {3, 1, 2, 1});
+  ASSERT_EQ(dst.rows(), 5u);
+  ASSERT_EQ(dst.column(1).rows(), 5u);
+  const ColumnData& ints = dst.column(0);
+  const ColumnData& strs = dst.column(1);
+  EXPECT_EQ(ints.valid, (std::vector<uint8_t>{1, 1, 0, 1, 0}));
+  EXPECT_EQ(Int64At(ints, 0), 100);
+  EXPECT_EQ(Int64At(ints, 1), 4);
+  EXPECT_EQ(Int64At(ints, 2), 0);
+  EXPECT_EQ(Int64At(ints, 3), 3);
+  EXPECT_EQ(strs.valid, (std::vector<uint8_t>{1, 1, 1, 0, 1}));
+  EXPECT_EQ(strs.VariableValue(0), "pre");
+  EXPECT_EQ(strs.VariableValue(1), "");
+  EXPECT_EQ(strs.VariableValue(2), "bb");
+  EXPECT_EQ(strs.VariableValue(3), "");
+  EXPECT_EQ(strs.VariableValue(4), "bb");
+  EXPECT_EQ(strs.bytes, "prebbbb");
+  EXPECT_EQ(strs.offsets, (std::vector<uint32_t>{0, 3, 3, 5, 5, 7}));
 
-  // A row appended to some columns only (a line that failed half way) is cut back.
-  b.column(0).AppendFixed(&b);  // any 4 bytes
+  RowBatch none({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  none.AppendRows(src, {});
+  EXPECT_EQ(none.rows(), 0u);
+  EXPECT_EQ(none.column(1).offsets, (std::vector<uint32_t>{0}));
+}
+
+TEST(RowBatchTest, AppendAllRebasesOffsets) {
+  RowBatch dst = Sample();
+  dst.AppendAll(Sample());
+  ASSERT_EQ(dst.rows(), 8u);
+  ASSERT_EQ(dst.column(1).rows(), 8u);
+  const ColumnData& strs = dst.column(1);
+  EXPECT_EQ(strs.offsets.size(), 9u);
+  EXPECT_EQ(strs.offsets, (std::vector<uint32_t>{0, 1, 3, 3, 3, 4, 6, 6, 6}));
+  EXPECT_EQ(strs.VariableValue(4), "a");
+  EXPECT_EQ(strs.VariableValue(5), "bb");
+  EXPECT_EQ(strs.valid[6], 0);
+  EXPECT_EQ(dst.column(0).fixed.size(), 64u);
+  EXPECT_EQ(Int64At(dst.column(0), 4), 1);
+  EXPECT_EQ(dst.column(0).valid[5], 0);
+  EXPECT_EQ(Int64At(dst.column(0), 7), 4);
+
+  RowBatch empty({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  empty.AppendAll(Sample());
+  EXPECT_EQ(empty.column(1).offsets, Sample().column(1).offsets);
+  EXPECT_EQ(empty.column(0).fixed, Sample().column(0).fixed);
+}
+
+TEST(RowBatchTest, TruncateDropsTrailingRowsIncludingPartialOnes) {
+  RowBatch b = Sample();
+  // A partly appended fifth row: only the first column got its value.
+  const int64_t five = 5;
+  b.column(0).AppendFixed(&five);
+  EXPECT_EQ(b.column(0).rows(), 5u);
+  EXPECT_EQ(b.column(1).rows(), 4u);
   b.Truncate(4);
   EXPECT_EQ(b.column(0).rows(), 4u);
+  EXPECT_EQ(b.column(0).fixed.size(), 32u);
   EXPECT_EQ(b.column(1).rows(), 4u);
-  b.Truncate(1);
-  EXPECT_EQ(Dump(b), "1:a ");
-  EXPECT_EQ(b.column(1).bytes, "a");
+
+  b.Truncate(2);
+  ASSERT_EQ(b.rows(), 2u);
+  EXPECT_EQ(b.column(0).fixed.size(), 16u);
+  EXPECT_EQ(b.column(1).offsets, (std::vector<uint32_t>{0, 1, 3}));
+  EXPECT_EQ(b.column(1).bytes, "abb");
+  // Appending after a truncate continues from the kept rows.
+  b.column(1).AppendVariable("z");
+  EXPECT_EQ(b.column(1).VariableValue(2), "z");
+  EXPECT_EQ(b.column(1).bytes, "abbz");
+
+  b.Truncate(10);  // more rows than there are: no change
+  EXPECT_EQ(b.column(1).rows(), 3u);
+
   b.Clear();
   EXPECT_EQ(b.rows(), 0u);
-  Add(b, 9, "z");
-  EXPECT_EQ(Dump(b), "9:z ");
-  EXPECT_GT(b.MemoryBytes(), 0u);
+  EXPECT_EQ(b.column(1).offsets, (std::vector<uint32_t>{0}));
+  EXPECT_TRUE(b.column(1).bytes.empty());
+  EXPECT_TRUE(b.column(0).fixed.empty());
+}
+
+TEST(RowBatchTest, MemoryBytesGrowsWithData) {
+  RowBatch b({Type(TypeKind::kString)});
+  const size_t before = b.MemoryBytes();
+  for (int i = 0; i < 100; ++i) b.column(0).AppendVariable("0123456789");
+  EXPECT_GE(b.MemoryBytes(), before + 1000 + 100 * 4 + 100);
 }
 
 }  // namespace
