@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "duck/duck.h"
-#include "query/catalog.h"
+#include "query/query_output.h"
 #include "sink/manifest.h"
 #include "sink/validator.h"
 #include "storage/storage.h"

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "query/catalog.h"
+#include "query/query_output.h"
 
 namespace pqflow::cli {
 
@@ -84,7 +85,7 @@ void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
       PQ_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open({}));
       PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
       PQ_RETURN_IF_ERROR(conn.Execute("SET TimeZone = 'UTC'"));
-      PQ_RETURN_IF_ERROR(query::CreateDatasetViews(conn, *config).status());
+      PQ_RETURN_IF_ERROR(query::CreateViews(conn, *config, sql, query::RelationNames(*config), {}).status());
       PQ_ASSIGN_OR_RETURN(std::string out, query::RunQuery(conn, sql, format));
       if (flags->output.empty()) {
         std::fwrite(out.data(), 1, out.size(), stdout);

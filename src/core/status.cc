@@ -15,6 +15,7 @@ const char* CodeName(StatusCode code) {
     case StatusCode::kFailedPrecondition: return "failed precondition";
     case StatusCode::kCorruption: return "corruption";
     case StatusCode::kIOError: return "I/O error";
+    case StatusCode::kPermissionDenied: return "permission denied";
     case StatusCode::kInternal: return "internal error";
   }
   return "unknown";

@@ -19,6 +19,7 @@ enum class StatusCode {
   kFailedPrecondition,// the state on disk does not allow the operation (lock held, ...)
   kCorruption,        // data on disk does not match what was recorded (checksums, manifests)
   kIOError,           // the OS or a remote store failed; see retryable()
+  kPermissionDenied,  // the caller may not do or see this (an API key's scope or workspaces)
   kInternal,
 };
 
@@ -36,6 +37,7 @@ class [[nodiscard]] Status {
     s.retryable_ = retryable;
     return s;
   }
+  static Status PermissionDenied(std::string msg) { return Status(StatusCode::kPermissionDenied, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
   // An I/O error built from errno, e.g. FromErrno("writing data/x.parquet", ENOSPC).
   static Status FromErrno(const std::string& context, int err);

@@ -1,141 +1,284 @@
 #include "query/catalog.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
-
-#include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/path_template.h"
+#include "query/partition_pruner.h"
 
 namespace pqflow::query {
 
 namespace {
 
-bool HasParquetFiles(const std::string& dir) {
+namespace fs = std::filesystem;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+const ColumnSpec* FindColumn(const Relation& rel, const std::string& name) {
+  for (const auto& c : rel.columns) {
+    if (c.name == name && c.in_file) return &c;
+  }
+  return nullptr;
+}
+
+struct LayoutFile {
+  std::string path;
+  uint64_t bytes = 0;
+  PartitionValues values;
+};
+
+// Every published file of a layout with the partition values its path encodes. Names
+// starting with '.' or '_' (staging, manifests) are not data and are never descended into.
+std::vector<LayoutFile> ListLayoutFiles(const std::string& root, const PathTemplate& layout) {
+  std::vector<LayoutFile> files;
+  const fs::path base = fs::path(root) / layout.StaticDirectory();
   std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) return false;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); it != std::filesystem::recursive_directory_iterator();
+  if (!fs::is_directory(base, ec)) return files;
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (ec) return false;
-    if (it->path().extension() == ".parquet") return true;
-  }
-  return false;
-}
-
-bool IsNumericType(const std::string& t) {
-  static const char* kNumeric[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                                   "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL"};
-  return std::any_of(std::begin(kNumeric), std::end(kNumeric), [&](const char* n) { return t == n; });
-}
-
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string RenderTable(const duck::QueryResult& r, const std::vector<std::string>& types) {
-  std::vector<size_t> width(r.column_count());
-  for (size_t c = 0; c < r.column_count(); ++c) width[c] = r.column_names()[c].size();
-  for (const auto& row : r.rows()) {
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c] ? row[c]->size() : 4);
-  }
-  auto line = [&](const std::vector<std::string>& cells, bool header) {
-    std::string out;
-    for (size_t c = 0; c < cells.size(); ++c) {
-      std::string pad(width[c] - std::min(width[c], cells[c].size()), ' ');
-      bool right = !header && IsNumericType(types[c]);
-      out += (c ? " | " : "") + (right ? pad + cells[c] : cells[c] + pad);
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && (name[0] == '.' || name[0] == '_')) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
     }
-    return out + "\n";
-  };
-  std::string out = line(r.column_names(), true);
-  std::string rule;
-  for (size_t c = 0; c < width.size(); ++c) rule += (c ? "-+-" : "") + std::string(width[c], '-');
-  out += rule + "\n";
-  for (const auto& row : r.rows()) {
-    std::vector<std::string> cells;
-    for (const auto& v : row) cells.push_back(v ? *v : "NULL");
-    out += line(cells, false);
+    if (!it->is_regular_file(ec) || it->path().extension() != ".parquet") continue;
+    const std::string relative = fs::relative(it->path(), root, ec).generic_string();
+    auto values = layout.Parse(relative);
+    if (!values.ok()) continue;  // another layout's file sharing the directory
+    files.push_back({it->path().string(), static_cast<uint64_t>(it->file_size(ec)), std::move(*values)});
   }
-  out += "(" + std::to_string(r.row_count()) + " row" + (r.row_count() == 1 ? "" : "s") + ")\n";
+  std::sort(files.begin(), files.end(), [](const LayoutFile& a, const LayoutFile& b) { return a.path < b.path; });
+  return files;
+}
+
+// The time column as a partition column: exact for a DATE column of a daily layout, else
+// the [lo, hi) range of the file's year, month, day or hour in the column's own units.
+struct TimePartition {
+  PartitionColumn column;
+  PathTemplate::DateGranularity granularity = PathTemplate::DateGranularity::kNone;
+  bool hourly = false;
+};
+
+std::optional<TimePartition> TimePartitionOf(const Relation& rel, const PathTemplate& layout) {
+  const ColumnSpec* col = FindColumn(rel, rel.time_column);
+  if (col == nullptr || !layout.HasDateTokens()) return std::nullopt;
+  const TypeKind k = col->type.kind;
+  if (k != TypeKind::kDate && k != TypeKind::kTimestamp && k != TypeKind::kTimestampMs && k != TypeKind::kInt64) {
+    return std::nullopt;
+  }
+  TimePartition t;
+  t.granularity = layout.Granularity();
+  t.hourly = layout.HasHourToken();
+  t.column.name = col->name;
+  t.column.sql_type = col->type.DuckDbType();
+  t.column.exact = k == TypeKind::kDate && t.granularity == PathTemplate::DateGranularity::kDay && !t.hourly;
+  return t;
+}
+
+// A bound of a file's time range as a SQL value of the column's type.
+std::string TimeBound(TypeKind kind, CivilDate date, int hour) {
+  switch (kind) {
+    case TypeKind::kDate: return date.ToIso();
+    case TypeKind::kInt64:  // epoch milliseconds (the event streams' timestamp)
+      return std::to_string((static_cast<int64_t>(date.DaysSinceEpoch()) * 24 + hour) * 3600000);
+    default: {
+      char hh[8];
+      std::snprintf(hh, sizeof hh, "%02d", hour);
+      return date.ToIso() + " " + hh + ":00:00" + (kind == TypeKind::kTimestamp ? "+00" : "");
+    }
+  }
+}
+
+std::pair<std::string, std::string> TimeRange(const TimePartition& t, TypeKind kind, const PartitionValues& v) {
+  CivilDate lo = *v.date;
+  int lo_hour = 0;
+  CivilDate hi = lo;
+  int hi_hour = 0;
+  if (t.hourly && v.hour) {
+    lo_hour = *v.hour;
+    hi_hour = lo_hour + 1;
+    if (hi_hour == 24) {
+      hi = lo.AddDays(1);
+      hi_hour = 0;
+    }
+  } else if (t.granularity == PathTemplate::DateGranularity::kYear) {
+    lo = CivilDate::Parse(std::to_string(lo.year()) + "-01-01").value();
+    hi = CivilDate::Parse(std::to_string(lo.year() + 1) + "-01-01").value();
+  } else if (t.granularity == PathTemplate::DateGranularity::kMonth) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-01", lo.year(), lo.month());
+    lo = CivilDate::Parse(buf).value();
+    std::snprintf(buf, sizeof buf, "%04d-%02d-01", lo.month() == 12 ? lo.year() + 1 : lo.year(),
+                  lo.month() == 12 ? 1 : lo.month() + 1);
+    hi = CivilDate::Parse(buf).value();
+  } else {
+    hi = lo.AddDays(1);
+  }
+  return {TimeBound(kind, lo, lo_hour), TimeBound(kind, hi, hi_hour)};
+}
+
+std::string FileList(const std::vector<std::string>& files) {
+  std::string list = "[";
+  for (size_t i = 0; i < files.size(); ++i) list += (i ? ", " : "") + duck::QuoteLiteral(files[i]);
+  return list + "]";
+}
+
+// The view of a relation with no file to read: its declared columns, no rows.
+std::string EmptyRelationSql(const Relation& rel) {
+  std::string sql = "SELECT ";
+  bool first = true;
+  for (const auto& c : rel.columns) {
+    if (!c.in_file) continue;
+    sql += (first ? "" : ", ") + std::string("CAST(NULL AS ") + c.type.DuckDbType() + ") AS " + duck::QuoteIdentifier(c.name);
+    first = false;
+  }
+  return sql + " WHERE false";
+}
+
+// Selects the files whose partition values can satisfy `predicate`, by evaluating it in
+// DuckDB over one row per file. A file with a NULL partition value is always kept (NULL
+// and "" share the default partition, so its path does not tell which its rows hold).
+Result<std::vector<size_t>> SelectFiles(duck::Connection& conn, const std::vector<LayoutFile>& files,
+                                        const std::vector<PartitionColumn>& columns,
+                                        const std::optional<TimePartition>& time, TypeKind time_kind,
+                                        const std::string& predicate) {
+  std::string ddl = "CREATE OR REPLACE TEMP TABLE __pqflow_partitions (__index BIGINT, __keep BOOLEAN";
+  for (const auto& c : columns) {
+    ddl += ", " + duck::QuoteIdentifier(c.exact ? c.name : "__lo") + " " + c.sql_type;
+    if (!c.exact) ddl += ", __hi " + c.sql_type;
+  }
+  PQ_RETURN_IF_ERROR(conn.Execute(ddl + ")"));
+  {
+    PQ_ASSIGN_OR_RETURN(duck::Appender app, duck::Appender::Make(conn, "__pqflow_partitions"));
+    for (size_t i = 0; i < files.size(); ++i) {
+      const PartitionValues& v = files[i].values;
+      bool keep = false;
+      PQ_RETURN_IF_ERROR(app.AppendInt64(static_cast<int64_t>(i)));
+      std::vector<std::optional<std::string>> cells;
+      for (const auto& c : columns) {
+        if (time && c.name == time->column.name) {
+          if (c.exact) {
+            cells.push_back(v.date ? std::optional(v.date->ToIso()) : std::nullopt);
+          } else {
+            auto [lo, hi] = TimeRange(*time, time_kind, v);
+            cells.push_back(lo);
+            cells.push_back(hi);
+          }
+          continue;
+        }
+        auto it = v.columns.find(c.name);
+        cells.push_back(it == v.columns.end() ? std::nullopt : it->second);
+        keep = keep || !cells.back();
+      }
+      PQ_RETURN_IF_ERROR(app.AppendString(keep ? "true" : "false"));
+      for (const auto& cell : cells) {
+        PQ_RETURN_IF_ERROR(cell ? app.AppendString(*cell) : app.AppendNull());
+      }
+      PQ_RETURN_IF_ERROR(app.EndRow());
+    }
+    PQ_RETURN_IF_ERROR(app.Flush());
+  }
+  auto selected = conn.Query("SELECT __index FROM __pqflow_partitions WHERE __keep OR (" + predicate + ") ORDER BY 1");
+  PQ_RETURN_IF_ERROR(conn.Execute("DROP TABLE __pqflow_partitions"));
+  std::vector<size_t> out;
+  if (!selected.ok()) {  // e.g. a constant that does not cast: the query itself will say so
+    for (size_t i = 0; i < files.size(); ++i) out.push_back(i);
+    return out;
+  }
+  for (size_t r = 0; r < selected->row_count(); ++r) out.push_back(static_cast<size_t>(selected->GetInt64(r, 0)));
   return out;
 }
 
 }  // namespace
 
-Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, const Config& config) {
-  std::vector<std::string> names;
-  // A view over every file of a layout, if it has any (DuckDB refuses a glob matching nothing).
-  auto add_view = [&](const std::string& name, const std::string& layout_text, const char* what) -> Status {
-    PQ_ASSIGN_OR_RETURN(PathTemplate layout, PathTemplate::Make(layout_text, name));
-    const std::string& root = config.storage.root;
-    if (!HasParquetFiles(root + "/" + layout.StaticDirectory())) return Status::OK();
-    std::string glob = root + "/" + layout.Glob();
-    // Layouts may share a directory (events.parquet beside logs.parquet): ask for this glob.
-    PQ_ASSIGN_OR_RETURN(duck::QueryResult matches,
-                        conn.Query("SELECT count(*) FROM glob(" + duck::QuoteLiteral(glob) + ")"));
-    if (matches.GetInt64(0, 0) == 0) return Status::OK();
-    PQ_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE VIEW " + duck::QuoteIdentifier(name) +
-                                    " AS SELECT * FROM read_parquet(" + duck::QuoteLiteral(glob) +
-                                    ", hive_partitioning = false, union_by_name = true)")
-                           .WithContext(std::string(what) + " " + name));
-    names.push_back(name);
-    return Status::OK();
-  };
-  for (const auto& [name, ds] : config.datasets) PQ_RETURN_IF_ERROR(add_view(name, ds.layout, "dataset"));
-  // The event streams of `pqflow serve` (events, logs, snapshots, ...), unless a dataset
-  // already has the name.
-  for (const auto& [name, stream] : config.streams) {
-    if (config.datasets.count(name) == 0) PQ_RETURN_IF_ERROR(add_view(name, stream.layout, "stream"));
+std::vector<Relation> ListRelations(const Config& config) {
+  std::vector<Relation> out;
+  for (const auto& [name, ds] : config.datasets) {
+    out.push_back({name, ds.layout, ds.columns, ds.time_column, ""});
   }
+  for (const auto& [name, stream] : config.streams) {
+    if (config.datasets.count(name) == 0) {
+      out.push_back({name, stream.layout, stream.columns, stream.time_column, stream.tenant_column});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> RelationNames(const Config& config) {
+  std::vector<std::string> names;
+  for (const auto& r : ListRelations(config)) names.push_back(r.name);
   return names;
 }
 
-Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format) {
-  // Types first (DESCRIBE), then the values rendered by DuckDB itself as text.
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult described, conn.Query("DESCRIBE " + sql));
-  std::vector<std::string> types;
-  for (size_t r = 0; r < described.row_count(); ++r) types.push_back(described.GetOr(r, 1, ""));
-  for (auto& t : types) t = t.substr(0, t.find('('));
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult result, conn.Query("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (" + sql + ")"));
-  types.resize(result.column_count());
-  if (format == OutputFormat::kTable) return RenderTable(result, types);
-  std::string out;
-  if (format == OutputFormat::kCsv) {
-    for (size_t c = 0; c < result.column_count(); ++c) out += (c ? "," : "") + CsvField(result.column_names()[c]);
-    out += "\n";
-    for (const auto& row : result.rows()) {
-      for (size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + (row[c] ? CsvField(*row[c]) : "");
-      out += "\n";
+Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, const std::string& sql,
+                                              const std::vector<std::string>& used, const QueryAccess& access) {
+  std::set<std::string> wanted;
+  for (const auto& u : used) wanted.insert(Lower(u));
+  struct Pending {
+    Relation rel;
+    PathTemplate layout;
+    std::vector<PartitionColumn> columns;
+    std::optional<TimePartition> time;
+  };
+  std::vector<Pending> pending;
+  std::vector<RelationPartitioning> partitioning;
+  for (auto& rel : ListRelations(config)) {
+    if (wanted.count(Lower(rel.name)) == 0) continue;
+    if (!access.workspaces.empty() && rel.tenant_column.empty()) {
+      return Status::PermissionDenied(rel.name + " has no tenant column, and this key may read only workspaces " +
+                                      "it is restricted to");
     }
-    return out;
+    PQ_ASSIGN_OR_RETURN(PathTemplate layout, PathTemplate::Make(rel.layout, rel.name));
+    Pending p{rel, layout, {}, TimePartitionOf(rel, layout)};
+    for (const auto& name : layout.ColumnNames()) {
+      if (const ColumnSpec* c = FindColumn(rel, name)) p.columns.push_back({c->name, c->type.DuckDbType(), true});
+    }
+    if (p.time) p.columns.push_back(p.time->column);
+    partitioning.push_back({rel.name, p.columns});
+    pending.push_back(std::move(p));
   }
-  nlohmann::json array = nlohmann::json::array();
-  for (const auto& row : result.rows()) {
-    nlohmann::json j = nlohmann::json::object();
-    for (size_t c = 0; c < row.size(); ++c) {
-      const std::string& name = result.column_names()[c];
-      if (!row[c]) {
-        j[name] = nullptr;
-      } else if (IsNumericType(types[c])) {
-        j[name] = nlohmann::json::parse(*row[c], nullptr, false);
-        if (j[name].is_discarded()) j[name] = *row[c];
-      } else {
-        j[name] = *row[c];
-      }
-    }
-    if (format == OutputFormat::kNdjson) {
-      out += j.dump() + "\n";
+  PQ_ASSIGN_OR_RETURN(auto predicates, ExtractPartitionPredicates(conn, sql, partitioning));
+
+  std::vector<RelationScan> scans;
+  for (const auto& p : pending) {
+    RelationScan scan;
+    scan.relation = p.rel.name;
+    std::vector<LayoutFile> files = ListLayoutFiles(config.storage.root, p.layout);
+    scan.files_total = files.size();
+    for (const auto& f : files) scan.bytes_total += f.bytes;
+    std::vector<size_t> chosen;
+    auto pred = predicates.find(p.rel.name);
+    if (pred != predicates.end() && !files.empty()) {
+      scan.partition_filter = pred->second;
+      const TypeKind time_kind = p.time ? FindColumn(p.rel, p.time->column.name)->type.kind : TypeKind::kDate;
+      PQ_ASSIGN_OR_RETURN(chosen, SelectFiles(conn, files, p.columns, p.time, time_kind, pred->second));
     } else {
-      array.push_back(std::move(j));
+      for (size_t i = 0; i < files.size(); ++i) chosen.push_back(i);
     }
+    std::vector<std::string> paths;
+    for (size_t i : chosen) {
+      paths.push_back(files[i].path);
+      scan.bytes_selected += files[i].bytes;
+    }
+    scan.files_selected = paths.size();
+    std::string body = paths.empty() ? EmptyRelationSql(p.rel)
+                                     : "SELECT * FROM read_parquet(" + FileList(paths) +
+                                           ", hive_partitioning = false, union_by_name = true)";
+    if (!access.workspaces.empty()) {
+      std::string in;
+      for (uint64_t w : access.workspaces) in += (in.empty() ? "" : ", ") + std::to_string(w);
+      body = "SELECT * FROM (" + body + ") WHERE " + duck::QuoteIdentifier(p.rel.tenant_column) + " IN (" + in + ")";
+    }
+    PQ_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP VIEW " + duck::QuoteIdentifier(p.rel.name) + " AS " + body)
+                           .WithContext("creating the view of " + p.rel.name));
+    scans.push_back(std::move(scan));
   }
-  return format == OutputFormat::kNdjson ? out : array.dump() + "\n";
+  return scans;
 }
 
 }  // namespace pqflow::query

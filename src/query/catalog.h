@@ -1,8 +1,10 @@
-// The catalog: every configured dataset as a DuckDB view over its Parquet files, so
-// `SELECT ... FROM pageviews` works; the event streams of `pqflow serve` (events, logs,
-// snapshots, ...) likewise. (Partition pruning and safety limits: issue #5.)
+// The catalog: every configured dataset, and every event stream of `pqflow serve`, as a
+// DuckDB view of the same name, so `SELECT ... FROM pageviews` works. Views are made per
+// query, for the relations it reads, over only the files its partition filters can need
+// (partition_pruner.h); a relation without files is an empty view of its declared columns.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,12 +14,38 @@
 
 namespace pqflow::query {
 
-// Creates one view per dataset and stream that has files; returns the names of the views.
-Result<std::vector<std::string>> CreateDatasetViews(duck::Connection& conn, const Config& config);
+// One queryable relation: a dataset or an event stream.
+struct Relation {
+  std::string name;
+  std::string layout;
+  std::vector<ColumnSpec> columns;  // declared columns; those with in_file = false are not in the view
+  std::string time_column;
+  std::string tenant_column;        // empty: the relation has no tenant (workspace) column
+};
 
-// Runs `sql` and renders the result as an aligned table, CSV, a JSON array of objects, or
-// one JSON object per line (NDJSON). Numbers stay numbers in JSON; everything else is text.
-enum class OutputFormat { kTable, kCsv, kJson, kNdjson };
-Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format);
+// Datasets first, then the streams whose name no dataset has.
+std::vector<Relation> ListRelations(const Config& config);
+std::vector<std::string> RelationNames(const Config& config);
+
+// Who is asking: a key restricted to workspaces sees only their rows, and no relation
+// without a tenant column.
+struct QueryAccess {
+  std::vector<uint64_t> workspaces;  // empty = every workspace
+};
+
+// What pruning left of a relation, for --explain and the bytes-read figure.
+struct RelationScan {
+  std::string relation;
+  size_t files_total = 0;
+  size_t files_selected = 0;
+  uint64_t bytes_total = 0;
+  uint64_t bytes_selected = 0;
+  std::string partition_filter;  // the predicate used on the partition values ("" = none)
+};
+
+// Creates a temporary view for each relation in `used` (names as the query spells them),
+// over the files that `sql`'s partition filters can need.
+Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, const std::string& sql,
+                                              const std::vector<std::string>& used, const QueryAccess& access);
 
 }  // namespace pqflow::query

@@ -233,7 +233,15 @@ TEST_F(ServeTest, KeysScopesAndWorkspaceRestrictions) {
   EXPECT_EQ(serve.Get("/metrics").status, 401);
   EXPECT_EQ(serve.Get("/metrics", ingest_.first).status, 403);
   ASSERT_TRUE(WaitForFiles(Data(), {"parquet/42/2026-01-15/10/events.parquet", "parquet/7/2026-01-15/10/events.parquet"}));
-  r = serve.Get("/metrics", admin_.first);
+  // The counters move just after a file is published: wait for them to settle.
+  for (int i = 0; i < 100; ++i) {
+    r = serve.Get("/metrics", admin_.first);
+    if (r.body.find("pqflow_buffered_rows 0") != std::string::npos &&
+        r.body.find("pqflow_files_created_total 2") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   ASSERT_EQ(r.status, 200);
   for (const char* m : {"pqflow_batches_received_total 6", "pqflow_event_rows_written_total 2",
                         "pqflow_log_rows_written_total 0", "pqflow_snapshot_rows_written_total 0",

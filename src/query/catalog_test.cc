@@ -1,0 +1,112 @@
+#include "query/catalog.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.h"
+
+namespace pqflow::query {
+namespace {
+
+constexpr const char* kConfig = R"(
+[storage]
+root = "data"
+
+[datasets.pageviews]
+layout = "pv/{project_slug}/{YYYY}/{MM}/pageviews_{YYYY-MM-DD}.parquet"
+time_column = "date"
+[datasets.pageviews.source]
+format = "csv"
+path = "in.csv"
+[[datasets.pageviews.columns]]
+name = "project_slug"
+type = "string"
+[[datasets.pageviews.columns]]
+name = "date"
+type = "date"
+[[datasets.pageviews.columns]]
+name = "views"
+type = "int32"
+)";
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = ParseConfig(kConfig, "test.toml", dir_.path());
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    config_ = *config;
+    db_ = std::make_unique<duck::Database>(duck::Database::Open({}).value());
+    conn_ = std::make_unique<duck::Connection>(duck::Connection::Make(*db_).value());
+    // 2 projects x 5 days, one file each with 10 rows of views = day number.
+    for (const char* project : {"docs", "blog"}) {
+      for (int day = 1; day <= 5; ++day) {
+        std::string rel = "pv/" + std::string(project) + "/2026/01/pageviews_2026-01-0" + std::to_string(day) + ".parquet";
+        std::filesystem::create_directories(std::filesystem::path(dir_ / "data/" + rel).parent_path());
+        ASSERT_TRUE(conn_->Execute("COPY (SELECT '" + std::string(project) + "' AS project_slug, DATE '2026-01-0" +
+                                   std::to_string(day) + "' AS date, " + std::to_string(day) +
+                                   "::INT AS views FROM range(10)) TO '" + (dir_ / "data/" + rel) + "' (FORMAT parquet)")
+                        .ok());
+      }
+    }
+    // Not data: a manifest, a staging directory, a file that does not match the layout.
+    std::filesystem::create_directories(dir_ / "data/pv/.pqflow");
+    ASSERT_TRUE(conn_->Execute("COPY (SELECT 1 AS x) TO '" + (dir_ / "data/pv/.pqflow/x.parquet") + "'").ok());
+    ASSERT_TRUE(conn_->Execute("COPY (SELECT 1 AS x) TO '" + (dir_ / "data/pv/docs/stray.parquet") + "'").ok());
+  }
+
+  int64_t Scalar(const std::string& sql) {
+    auto r = conn_->Query(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->GetInt64(0, 0, -1) : -1;
+  }
+
+  pqflow::testing::TempDir dir_;
+  Config config_;
+  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> conn_;
+};
+
+TEST_F(CatalogTest, AViewReadsOnlyTheFilesItsPartitionFiltersNeed) {
+  const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'docs' AND date >= '2026-01-04'";
+  auto scans = CreateViews(*conn_, config_, sql, {"pageviews"}, {});
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  ASSERT_EQ(scans->size(), 1u);
+  EXPECT_EQ((*scans)[0].files_total, 10u);
+  EXPECT_EQ((*scans)[0].files_selected, 2u);
+  EXPECT_LT((*scans)[0].bytes_selected, (*scans)[0].bytes_total);
+  EXPECT_FALSE((*scans)[0].partition_filter.empty());
+  EXPECT_EQ(Scalar(sql), 10 * (4 + 5));
+}
+
+TEST_F(CatalogTest, AnUnfilteredQuerySeesEveryFile) {
+  auto scans = CreateViews(*conn_, config_, "SELECT count(*) FROM pageviews", {"PageViews"}, {});
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  EXPECT_EQ((*scans)[0].files_selected, 10u);
+  EXPECT_EQ(Scalar("SELECT count(*), sum(views) FROM pageviews"), 100);
+  EXPECT_EQ(Scalar("SELECT sum(views) FROM pageviews"), 2 * 10 * 15);
+}
+
+TEST_F(CatalogTest, ARelationWithoutFilesIsAnEmptyViewOfItsColumns) {
+  auto scans = CreateViews(*conn_, config_, "SELECT * FROM events", {"events"}, {});
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  EXPECT_EQ((*scans)[0].files_total, 0u);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 0);
+  auto cols = conn_->Query("DESCRIBE events");
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ(cols->GetOr(0, 0, ""), "timestamp");
+  // A filter that matches no file gives an empty view too, with the same columns.
+  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM pageviews WHERE date > '2027-01-01'", {"pageviews"}, {}).ok());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM (DESCRIBE pageviews)"), 3);
+}
+
+TEST_F(CatalogTest, AWorkspaceRestrictedCallerCannotReadARelationWithoutTenantColumn) {
+  auto scans = CreateViews(*conn_, config_, "SELECT * FROM pageviews", {"pageviews"}, QueryAccess{{42}});
+  ASSERT_FALSE(scans.ok());
+  EXPECT_EQ(scans.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(scans.status().message().find("pageviews has no tenant column"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pqflow::query

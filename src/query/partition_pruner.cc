@@ -1,0 +1,313 @@
+#include "query/partition_pruner.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace pqflow::query {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// A string member of a parse-tree node, or "" (members such as "type" are objects in some nodes).
+std::string Str(const json& node, const char* key) {
+  if (!node.is_object()) return "";
+  auto it = node.find(key);
+  return it != node.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool IsClass(const json& node, const char* cls) {
+  return node.is_object() && node.contains("class") && node["class"] == cls;
+}
+
+// Functions whose value differs between two evaluations: a conjunct using one cannot be
+// evaluated once per file and again per row with the same outcome.
+bool IsVolatileFunction(const std::string& name) {
+  static const std::set<std::string> kVolatile = {"random", "uuid", "gen_random_uuid", "uuidv4", "uuidv7",
+                                                  "nextval", "currval", "setseed"};
+  return kVolatile.count(Lower(name)) > 0;
+}
+
+// Expression classes a pruning conjunct may contain.
+bool IsPlainExpression(const json& node) {
+  if (!node.is_object() || !node.contains("class")) return true;
+  static const std::set<std::string> kAllowed = {"COLUMN_REF", "CONSTANT", "CAST",     "COMPARISON", "CONJUNCTION",
+                                                 "BETWEEN",    "OPERATOR", "FUNCTION", "CASE"};
+  const std::string cls = node["class"].get<std::string>();
+  if (kAllowed.count(cls) == 0) return false;
+  if (cls == "FUNCTION" && IsVolatileFunction(Str(node, "function_name"))) return false;
+  if (cls == "FUNCTION" && node.contains("filter") && !node["filter"].is_null()) return false;
+  for (const auto& [key, child] : node.items()) {
+    if (child.is_object() && child.contains("class") && !IsPlainExpression(child)) return false;
+    if (child.is_array()) {
+      for (const auto& c : child) {
+        if (!IsPlainExpression(c)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+void CollectColumnRefs(json& node, std::vector<json*>& out) {
+  if (IsClass(node, "COLUMN_REF")) {
+    out.push_back(&node);
+    return;
+  }
+  if (node.is_object() || node.is_array()) {
+    for (auto& child : node) CollectColumnRefs(child, out);
+  }
+}
+
+bool HasColumnRefs(json node) {
+  std::vector<json*> refs;
+  CollectColumnRefs(node, refs);
+  return !refs.empty();
+}
+
+// A base-table reference in a FROM clause, and whether the WHERE may prune it.
+struct TableRef {
+  std::string table;      // lowercase
+  std::string qualifier;  // lowercase alias, or the table name
+  bool prunable = false;
+};
+
+// Walks a FROM clause. Only inner joins keep both sides prunable; a LEFT join keeps its
+// left side, a RIGHT join its right; anything else (full, positional, asof, lateral, a
+// subquery or table function) contributes rows the WHERE cannot be reasoned about from here.
+void CollectTableRefs(const json& from, bool prunable, std::vector<TableRef>& refs, bool* has_other_source) {
+  if (!from.is_object()) return;
+  const std::string type = Str(from, "type");
+  if (type == "BASE_TABLE") {
+    const bool qualified = !Str(from, "schema_name").empty() || !Str(from, "catalog_name").empty();
+    TableRef ref;
+    ref.table = Lower(Str(from, "table_name"));
+    const std::string alias = Str(from, "alias");
+    ref.qualifier = alias.empty() ? ref.table : Lower(alias);
+    ref.prunable = prunable && !qualified && from.value("column_name_alias", json::array()).empty() &&
+                   (!from.contains("sample") || from["sample"].is_null()) &&
+                   (!from.contains("at_clause") || from["at_clause"].is_null());
+    refs.push_back(ref);
+    return;
+  }
+  if (type == "JOIN") {
+    const std::string join = Str(from, "join_type");
+    const std::string ref_type = Str(from, "ref_type").empty() ? "REGULAR" : Str(from, "ref_type");
+    const bool plain = ref_type == "REGULAR" || ref_type == "CROSS";
+    const bool left_ok = plain && (join == "INNER" || join == "LEFT" || join == "SEMI" || join == "ANTI");
+    const bool right_ok = plain && (join == "INNER" || join == "RIGHT");
+    CollectTableRefs(from["left"], prunable && left_ok, refs, has_other_source);
+    CollectTableRefs(from["right"], prunable && right_ok, refs, has_other_source);
+    return;
+  }
+  if (type != "EMPTY") *has_other_source = true;
+}
+
+void FlattenAnd(const json& node, std::vector<json>& out) {
+  if (IsClass(node, "CONJUNCTION") && Str(node, "type") == "CONJUNCTION_AND") {
+    for (const auto& child : node["children"]) FlattenAnd(child, out);
+    return;
+  }
+  if (!node.is_null()) out.push_back(node);
+}
+
+json ColumnRef(const std::string& name) {
+  return json{{"class", "COLUMN_REF"}, {"type", "COLUMN_REF"}, {"alias", ""}, {"column_names", json::array({name})}};
+}
+
+json Compare(const char* type, const std::string& column, const json& constant) {
+  return json{{"class", "COMPARISON"}, {"type", type}, {"alias", ""}, {"left", ColumnRef(column)}, {"right", constant}};
+}
+
+json And(std::vector<json> children) {
+  if (children.size() == 1) return children[0];
+  return json{{"class", "CONJUNCTION"}, {"type", "CONJUNCTION_AND"}, {"alias", ""}, {"children", std::move(children)}};
+}
+
+// `col OP k` (or `k OP col`, mirrored) for a column whose file values lie in [__lo, __hi):
+// the condition under which some value of the file can satisfy it. Null when none is
+// derivable (!=, functions of the column): that conjunct then prunes nothing.
+json RangeCondition(const json& conjunct, const std::string& column_ref_name) {
+  auto is_col = [&](const json& n) {
+    return IsClass(n, "COLUMN_REF") && Lower(n["column_names"].back().get<std::string>()) == column_ref_name;
+  };
+  if (IsClass(conjunct, "BETWEEN")) {
+    if (!is_col(conjunct["input"]) || HasColumnRefs(conjunct["lower"]) || HasColumnRefs(conjunct["upper"])) {
+      return nullptr;
+    }
+    return And({Compare("COMPARE_GREATERTHAN", "__hi", conjunct["lower"]),
+                Compare("COMPARE_LESSTHANOREQUALTO", "__lo", conjunct["upper"])});
+  }
+  if (!IsClass(conjunct, "COMPARISON")) return nullptr;
+  std::string type = Str(conjunct, "type");
+  json constant;
+  if (is_col(conjunct["left"]) && !HasColumnRefs(conjunct["right"])) {
+    constant = conjunct["right"];
+  } else if (is_col(conjunct["right"]) && !HasColumnRefs(conjunct["left"])) {
+    constant = conjunct["left"];
+    if (type == "COMPARE_LESSTHAN") type = "COMPARE_GREATERTHAN";
+    else if (type == "COMPARE_GREATERTHAN") type = "COMPARE_LESSTHAN";
+    else if (type == "COMPARE_LESSTHANOREQUALTO") type = "COMPARE_GREATERTHANOREQUALTO";
+    else if (type == "COMPARE_GREATERTHANOREQUALTO") type = "COMPARE_LESSTHANOREQUALTO";
+  } else {
+    return nullptr;
+  }
+  if (type == "COMPARE_EQUAL" || type == "COMPARE_NOT_DISTINCT_FROM") {
+    return And({Compare("COMPARE_LESSTHANOREQUALTO", "__lo", constant), Compare("COMPARE_GREATERTHAN", "__hi", constant)});
+  }
+  if (type == "COMPARE_GREATERTHAN" || type == "COMPARE_GREATERTHANOREQUALTO") {
+    return Compare("COMPARE_GREATERTHAN", "__hi", constant);
+  }
+  if (type == "COMPARE_LESSTHANOREQUALTO") return Compare("COMPARE_LESSTHANOREQUALTO", "__lo", constant);
+  if (type == "COMPARE_LESSTHAN") return Compare("COMPARE_LESSTHAN", "__lo", constant);
+  return nullptr;
+}
+
+class Extractor {
+ public:
+  explicit Extractor(const std::vector<RelationPartitioning>& relations) {
+    for (const auto& r : relations) relations_[Lower(r.relation)] = &r;
+  }
+
+  // Counts every reference to each relation and notes CTE names that shadow one.
+  void CountReferences(const json& node) {
+    if (node.is_object()) {
+      if (Str(node, "type") == "BASE_TABLE" && node.contains("table_name")) {
+        ++references_[Lower(node["table_name"].get<std::string>())];
+      }
+      if (node.contains("cte_map") && node["cte_map"].contains("map")) {
+        for (const auto& entry : node["cte_map"]["map"]) {
+          if (entry.contains("key")) shadowed_.insert(Lower(entry["key"].get<std::string>()));
+        }
+      }
+    }
+    if (node.is_object() || node.is_array()) {
+      for (const auto& child : node) CountReferences(child);
+    }
+  }
+
+  void VisitSelects(const json& node) {
+    if (node.is_object() && Str(node, "type") == "SELECT_NODE") ExtractFromSelect(node);
+    if (node.is_object() || node.is_array()) {
+      for (const auto& child : node) VisitSelects(child);
+    }
+  }
+
+  std::map<std::string, std::vector<json>>& conjuncts() { return conjuncts_; }
+
+ private:
+  void ExtractFromSelect(const json& select) {
+    if (!select.contains("where_clause") || select["where_clause"].is_null()) return;
+    std::vector<TableRef> refs;
+    bool has_other_source = false;
+    CollectTableRefs(select.value("from_table", json()), true, refs, &has_other_source);
+    const bool single_table = refs.size() == 1 && !has_other_source;
+    std::vector<json> terms;
+    FlattenAnd(select["where_clause"], terms);
+    for (json& term : terms) {
+      if (!IsPlainExpression(term)) continue;
+      std::vector<json*> columns;
+      CollectColumnRefs(term, columns);
+      if (columns.empty()) continue;
+      const TableRef* owner = nullptr;
+      bool usable = true;
+      for (json* col : columns) {
+        const auto& names = (*col)["column_names"];
+        const TableRef* ref = nullptr;
+        if (names.size() == 1 && single_table) {
+          ref = &refs[0];
+        } else if (names.size() == 2) {
+          const std::string q = Lower(names[0].get<std::string>());
+          for (const auto& r : refs) {
+            if (r.qualifier == q) ref = ref ? nullptr : &r;  // ambiguous -> none
+          }
+        }
+        if (ref == nullptr || (owner != nullptr && owner != ref)) {
+          usable = false;
+          break;
+        }
+        owner = ref;
+      }
+      if (!usable || owner == nullptr || !owner->prunable) continue;
+      auto rel = relations_.find(owner->table);
+      if (rel == relations_.end() || references_[owner->table] != 1 || shadowed_.count(owner->table)) continue;
+      AddConjunct(*rel->second, term);
+    }
+  }
+
+  void AddConjunct(const RelationPartitioning& rel, json term) {
+    std::vector<json*> columns;
+    CollectColumnRefs(term, columns);
+    const PartitionColumn* range = nullptr;
+    for (json* col : columns) {
+      const std::string name = Lower((*col)["column_names"].back().get<std::string>());
+      auto it = std::find_if(rel.columns.begin(), rel.columns.end(),
+                             [&](const PartitionColumn& c) { return Lower(c.name) == name; });
+      if (it == rel.columns.end()) return;  // not a partition column: the files cannot tell
+      if (!it->exact) range = &*it;
+      (*col)["column_names"] = json::array({it->name});
+    }
+    if (range != nullptr) {
+      if (columns.size() != 1) return;
+      term = RangeCondition(term, Lower(range->name));
+      if (term.is_null()) return;
+    }
+    conjuncts_[rel.relation].push_back(std::move(term));
+  }
+
+  std::map<std::string, const RelationPartitioning*> relations_;
+  std::map<std::string, int> references_;
+  std::set<std::string> shadowed_;
+  std::map<std::string, std::vector<json>> conjuncts_;
+};
+
+Result<json> Serialize(duck::Connection& conn, const std::string& sql) {
+  PQ_ASSIGN_OR_RETURN(duck::PreparedStatement stmt, conn.Prepare("SELECT json_serialize_sql(?::VARCHAR)"));
+  PQ_RETURN_IF_ERROR(stmt.BindString(1, sql));
+  PQ_ASSIGN_OR_RETURN(duck::QueryResult result, stmt.Execute());
+  json parsed = json::parse(result.GetOr(0, 0, "{}"), nullptr, false);
+  if (parsed.is_discarded() || parsed.value("error", true) || !parsed.contains("statements") ||
+      parsed["statements"].size() != 1) {
+    return Status::InvalidArgument(parsed.is_object() ? parsed.value("error_message", "not a single SELECT")
+                                                      : "not a single SELECT");
+  }
+  return parsed;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
+    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations) {
+  std::map<std::string, std::string> predicates;
+  auto parsed = Serialize(conn, sql);
+  if (!parsed.ok()) return predicates;  // not ours to judge: the query itself will say what is wrong
+  Extractor extractor(relations);
+  extractor.CountReferences(*parsed);
+  extractor.VisitSelects(*parsed);
+  if (extractor.conjuncts().empty()) return predicates;
+
+  // DuckDB turns the conjuncts back into SQL: serialize a template, put them in its WHERE.
+  const std::string prefix = "SELECT 1 FROM __pqflow_partitions WHERE ";
+  PQ_ASSIGN_OR_RETURN(json tmpl, Serialize(conn, prefix + "true"));
+  for (auto& [relation, terms] : extractor.conjuncts()) {
+    json statement = tmpl;
+    statement["statements"][0]["node"]["where_clause"] = And(terms);
+    PQ_ASSIGN_OR_RETURN(duck::PreparedStatement stmt, conn.Prepare("SELECT json_deserialize_sql(?::JSON)"));
+    PQ_RETURN_IF_ERROR(stmt.BindString(1, statement.dump()));
+    auto text = stmt.Execute();
+    if (!text.ok()) continue;  // a shape DuckDB cannot print back: no pruning for it
+    std::string where = text->GetOr(0, 0, "");
+    if (where.rfind(prefix, 0) != 0) continue;
+    predicates[relation] = where.substr(prefix.size());
+  }
+  return predicates;
+}
+
+}  // namespace pqflow::query

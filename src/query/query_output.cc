@@ -1,0 +1,99 @@
+#include "query/query_output.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace pqflow::query {
+
+namespace {
+
+bool IsNumericType(const std::string& t) {
+  static const char* kNumeric[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                                   "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL"};
+  return std::any_of(std::begin(kNumeric), std::end(kNumeric), [&](const char* n) { return t == n; });
+}
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string RenderTable(const duck::QueryResult& r, const std::vector<std::string>& types) {
+  std::vector<size_t> width(r.column_count());
+  for (size_t c = 0; c < r.column_count(); ++c) width[c] = r.column_names()[c].size();
+  for (const auto& row : r.rows()) {
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c] ? row[c]->size() : 4);
+  }
+  auto line = [&](const std::vector<std::string>& cells, bool header) {
+    std::string out;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      std::string pad(width[c] - std::min(width[c], cells[c].size()), ' ');
+      bool right = !header && IsNumericType(types[c]);
+      out += (c ? " | " : "") + (right ? pad + cells[c] : cells[c] + pad);
+    }
+    return out + "\n";
+  };
+  std::string out = line(r.column_names(), true);
+  std::string rule;
+  for (size_t c = 0; c < width.size(); ++c) rule += (c ? "-+-" : "") + std::string(width[c], '-');
+  out += rule + "\n";
+  for (const auto& row : r.rows()) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(v ? *v : "NULL");
+    out += line(cells, false);
+  }
+  out += "(" + std::to_string(r.row_count()) + " row" + (r.row_count() == 1 ? "" : "s") + ")\n";
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format) {
+  // Types first (DESCRIBE), then the values rendered by DuckDB itself as text.
+  PQ_ASSIGN_OR_RETURN(duck::QueryResult described, conn.Query("DESCRIBE " + sql));
+  std::vector<std::string> types;
+  for (size_t r = 0; r < described.row_count(); ++r) types.push_back(described.GetOr(r, 1, ""));
+  for (auto& t : types) t = t.substr(0, t.find('('));
+  PQ_ASSIGN_OR_RETURN(duck::QueryResult result, conn.Query("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (" + sql + ")"));
+  types.resize(result.column_count());
+  if (format == OutputFormat::kTable) return RenderTable(result, types);
+  std::string out;
+  if (format == OutputFormat::kCsv) {
+    for (size_t c = 0; c < result.column_count(); ++c) out += (c ? "," : "") + CsvField(result.column_names()[c]);
+    out += "\n";
+    for (const auto& row : result.rows()) {
+      for (size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + (row[c] ? CsvField(*row[c]) : "");
+      out += "\n";
+    }
+    return out;
+  }
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& row : result.rows()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (size_t c = 0; c < row.size(); ++c) {
+      const std::string& name = result.column_names()[c];
+      if (!row[c]) {
+        j[name] = nullptr;
+      } else if (IsNumericType(types[c])) {
+        j[name] = nlohmann::json::parse(*row[c], nullptr, false);
+        if (j[name].is_discarded()) j[name] = *row[c];
+      } else {
+        j[name] = *row[c];
+      }
+    }
+    if (format == OutputFormat::kNdjson) {
+      out += j.dump() + "\n";
+    } else {
+      array.push_back(std::move(j));
+    }
+  }
+  return format == OutputFormat::kNdjson ? out : array.dump() + "\n";
+}
+
+}  // namespace pqflow::query
