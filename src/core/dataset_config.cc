@@ -180,6 +180,9 @@ Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::s
   if (ds.source.format == SourceFormat::kPostgres && !ds.source.table.empty() && ds.time_column.empty()) {
     return r.Error(&t, prefix + "time_column", "a postgres table source selects rows by date, so the dataset needs time_column");
   }
+  if (!ds.tenant_column.empty() && !names.count(ds.tenant_column)) {
+    return r.Error(t.get("tenant_column"), prefix + "tenant_column", "'" + ds.tenant_column + "' is not a column of the dataset");
+  }
   for (const auto& col : ds.sort_by) {
     if (!names.count(col)) return r.Error(t.get("sort_by"), prefix + "sort_by", "'" + col + "' is not a column of the dataset");
   }
@@ -198,8 +201,9 @@ Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::
   ds->name = name;
   PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"description", "columns", "source", "layout", "time_column", "splits",
                                              "compression", "compression_level", "row_group_size", "sort_by",
-                                             "max_file_size"}));
+                                             "max_file_size", "tenant_column"}));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "description", &ds->description));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "tenant_column", &ds->tenant_column));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "layout", &ds->layout));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "time_column", &ds->time_column));
   PQ_RETURN_IF_ERROR(r.GetCompression(t, prefix, &ds->compression, &ds->compression_level));
@@ -294,7 +298,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
     return Status::InvalidArgument(origin + ":" + std::to_string(e.source().begin.line) + ": " +
                                    std::string(e.description()));
   }
-  PQ_RETURN_IF_ERROR(r.CheckKeys(root, "", {"storage", "datasets", "streams", "server"}));
+  PQ_RETURN_IF_ERROR(r.CheckKeys(root, "", {"storage", "datasets", "streams", "server", "query"}));
   Config config;
   config.source = origin;
   if (const toml::node* n = root.get("storage")) {
@@ -315,6 +319,16 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
   }
   PQ_RETURN_IF_ERROR(config_internal::ParseStreams(r, root.get("streams"), &config));
   PQ_RETURN_IF_ERROR(config_internal::ParseServer(r, root.get("server"), base_dir, &config));
+  if (const toml::node* n = root.get("query")) {
+    if (!n->is_table()) return r.Error(n, "query", "expected a table");
+    const toml::table& q = *n->as_table();
+    PQ_RETURN_IF_ERROR(r.CheckKeys(q, "query.", {"timeout", "memory_limit", "threads"}));
+    PQ_RETURN_IF_ERROR(r.GetSeconds(q, "query.", "timeout", &config.query.timeout_seconds));
+    PQ_RETURN_IF_ERROR(r.GetByteSize(q, "query.", "memory_limit", &config.query.memory_limit));
+    int64_t threads = 0;
+    PQ_RETURN_IF_ERROR(r.GetInt(q, "query.", "threads", 0, &threads));
+    config.query.threads = static_cast<int>(threads);
+  }
   return config;
 }
 

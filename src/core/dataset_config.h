@@ -81,6 +81,9 @@ struct DatasetConfig {
   SourceSpec source;
   std::string layout;       // path template under the storage root
   std::string time_column;  // date/timestamp column that fills the layout's date tokens
+  // The column API keys restricted to workspaces are matched on; empty = such keys cannot
+  // read the dataset.
+  std::string tenant_column;
   std::vector<SplitSpec> splits;
   Codec compression = Codec::kZstd;
   std::optional<int> compression_level;  // codec default when unset
@@ -142,6 +145,13 @@ struct ServerConfig {
   std::vector<ApiKeyConfig> keys;
 };
 
+// [query]: limits on every query (`pqflow query`, reports, aggregations, HTTP).
+struct QueryConfig {
+  int64_t timeout_seconds = 30;
+  int64_t memory_limit = 1LL << 30;
+  int threads = 0;  // 0 = every core
+};
+
 struct StorageConfig {
   std::string root = "./data";  // absolute after loading
 };
@@ -152,6 +162,7 @@ struct Config {
   std::map<std::string, DatasetConfig> datasets;
   std::map<std::string, StreamConfig> streams;  // always holds the built-ins events, logs, snapshots
   ServerConfig server;
+  QueryConfig query;
 
   Result<const DatasetConfig*> FindDataset(std::string_view dataset) const;
   Result<const StreamConfig*> FindStream(std::string_view stream) const;

@@ -34,8 +34,9 @@ struct LayoutFile {
 
 // Every published file of a layout with the partition values its path encodes. Names
 // starting with '.' or '_' (staging, manifests) are not data and are never descended into.
-std::vector<LayoutFile> ListLayoutFiles(const std::string& root, const PathTemplate& layout) {
+std::vector<LayoutFile> ListLayoutFiles(const std::string& root_text, const PathTemplate& layout) {
   std::vector<LayoutFile> files;
+  const std::string root = StorageRootPath(root_text);
   const fs::path base = fs::path(root) / layout.StaticDirectory();
   std::error_code ec;
   if (!fs::is_directory(base, ec)) return files;
@@ -196,10 +197,16 @@ Result<std::vector<size_t>> SelectFiles(duck::Connection& conn, const std::vecto
 
 }  // namespace
 
+std::string StorageRootPath(const std::string& root) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(root, ec);
+  return (ec ? fs::path(root) : abs).lexically_normal().generic_string();
+}
+
 std::vector<Relation> ListRelations(const Config& config) {
   std::vector<Relation> out;
   for (const auto& [name, ds] : config.datasets) {
-    out.push_back({name, ds.layout, ds.columns, ds.time_column, ""});
+    out.push_back({name, ds.layout, ds.columns, ds.time_column, ds.tenant_column});
   }
   for (const auto& [name, stream] : config.streams) {
     if (config.datasets.count(name) == 0) {

@@ -23,6 +23,10 @@ struct Relation {
   std::string tenant_column;        // empty: the relation has no tenant (workspace) column
 };
 
+// The storage root as the views spell their files (absolute, normalised): what the query
+// guard must allow reading.
+std::string StorageRootPath(const std::string& root);
+
 // Datasets first, then the streams whose name no dataset has.
 std::vector<Relation> ListRelations(const Config& config);
 std::vector<std::string> RelationNames(const Config& config);

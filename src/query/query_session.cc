@@ -1,0 +1,130 @@
+#include "query/query_session.h"
+
+#include <strings.h>
+
+#include <cstdio>
+
+#include "query/aggregation.h"
+#include "query/query_guard.h"
+#include "query/reports.h"
+
+namespace pqflow::query {
+
+namespace {
+
+// A database for one query, locked down before any view exists.
+struct Session {
+  duck::Database db;
+  duck::Connection conn;
+};
+
+Result<Session> OpenSession(const Config& config) {
+  PQ_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open({}));
+  PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
+  PQ_RETURN_IF_ERROR(conn.Execute("SET TimeZone = 'UTC'"));
+  QueryLimits limits;
+  limits.readable_directories = {StorageRootPath(config.storage.root)};
+  limits.memory_limit = std::to_string(config.query.memory_limit) + "B";
+  limits.threads = config.query.threads;
+  PQ_RETURN_IF_ERROR(LockDownDatabase(conn, limits));
+  return Session{std::move(db), std::move(conn)};
+}
+
+std::string ExplainText(duck::Connection& conn, const std::string& sql, const std::vector<RelationScan>& scans) {
+  std::string out;
+  for (const auto& s : scans) {
+    out += s.relation + ": " + std::to_string(s.files_selected) + " of " + std::to_string(s.files_total) + " files, " +
+           HumanBytes(s.bytes_selected) + " of " + HumanBytes(s.bytes_total) +
+           (s.partition_filter.empty() ? " (no partition filter)" : " (partition filter: " + s.partition_filter + ")") +
+           "\n";
+  }
+  auto plan = conn.Query("EXPLAIN " + sql);
+  if (plan.ok()) {
+    for (const auto& row : plan->rows()) {
+      if (row.size() > 1 && row[1]) out += "\n" + *row[1] + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+namespace {
+
+Result<QueryOutcome> RunInSession(Session& session, const Config& config, const std::string& sql,
+                                  const QueryOptions& options) {
+  PQ_ASSIGN_OR_RETURN(std::vector<std::string> used, CheckReadOnlyQuery(session.conn, sql, RelationNames(config)));
+  QueryOutcome outcome;
+  PQ_ASSIGN_OR_RETURN(outcome.scans, CreateViews(session.conn, config, sql, used, options.access));
+  const auto timeout = std::chrono::seconds(config.query.timeout_seconds);
+  PQ_ASSIGN_OR_RETURN(QueryDeadline deadline, QueryDeadline::Start(session.conn, timeout));
+  if (options.explain) {
+    outcome.text = ExplainText(session.conn, sql, outcome.scans);
+    return outcome;
+  }
+  auto text = RunQuery(session.conn, sql, options.format);
+  PQ_RETURN_IF_ERROR(deadline.Explain(text.status()));
+  outcome.text = std::move(*text);
+  return outcome;
+}
+
+// The relation's name as configured, or NotFound listing the configured ones.
+Result<std::string> FindRelation(const Config& config, const std::string& name) {
+  std::string known;
+  for (const auto& r : RelationNames(config)) {
+    if (strcasecmp(r.c_str(), name.c_str()) == 0) return r;
+    known += (known.empty() ? "" : ", ") + r;
+  }
+  return Status::NotFound("unknown dataset '" + name + "' (configured: " + known + ")");
+}
+
+}  // namespace
+
+Result<QueryOutcome> RunUserQuery(const Config& config, const std::string& sql, const QueryOptions& options) {
+  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config));
+  return RunInSession(session, config, sql, options);
+}
+
+Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_json, const QueryOptions& options) {
+  PQ_ASSIGN_OR_RETURN(AggregationSpec spec, ParseAggregationSpec(spec_json));
+  PQ_ASSIGN_OR_RETURN(std::string relation, FindRelation(config, spec.dataset));
+  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config));
+  // The columns come from the view itself, so a spec is checked against what queries see.
+  const std::string all = "SELECT * FROM " + duck::QuoteIdentifier(relation);
+  PQ_RETURN_IF_ERROR(CreateViews(session.conn, config, all, {relation}, options.access).status());
+  PQ_ASSIGN_OR_RETURN(duck::QueryResult described, session.conn.Query("DESCRIBE " + all));
+  std::vector<RelationColumn> columns;
+  for (size_t r = 0; r < described.row_count(); ++r) {
+    columns.push_back({described.GetOr(r, 0, ""), described.GetOr(r, 1, "")});
+  }
+  PQ_ASSIGN_OR_RETURN(CompiledAggregation compiled, CompileAggregation(spec, columns));
+  return RunInSession(session, config, compiled.sql, options);
+}
+
+Result<std::string> ReportQuerySql(const Config& config, const std::string& report,
+                                   std::map<std::string, std::string> arguments) {
+  const ReportDefinition* def = nullptr;
+  for (const auto& r : Reports()) {
+    if (r.name == report) def = &r;
+  }
+  if (def != nullptr) {
+    auto& ds = arguments["dataset"];
+    PQ_ASSIGN_OR_RETURN(ds, FindRelation(config, ds.empty() ? def->dataset : ds));
+  }
+  return ReportSql(report, arguments);
+}
+
+}  // namespace pqflow::query

@@ -1,0 +1,44 @@
+// One user query from start to end, the same for `pqflow query`, the reports, the
+// aggregations and the HTTP API: a locked-down database (query_guard.h), the query checked
+// to be one read-only SELECT over the relations, views over only the files it can need
+// (catalog.h), a time and memory limit, the result rendered.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dataset_config.h"
+#include "core/status.h"
+#include "query/catalog.h"
+#include "query/query_output.h"
+
+namespace pqflow::query {
+
+struct QueryOptions {
+  OutputFormat format = OutputFormat::kCsv;
+  QueryAccess access;
+  // Instead of the rows: which files each relation reads after pruning, and DuckDB's plan.
+  bool explain = false;
+};
+
+struct QueryOutcome {
+  std::string text;                 // the rendered result (or the explanation)
+  std::vector<RelationScan> scans;  // per relation read: files and bytes before and after pruning
+};
+
+Result<QueryOutcome> RunUserQuery(const Config& config, const std::string& sql, const QueryOptions& options);
+
+// An aggregation spec (aggregation.h) compiled against the columns of its dataset's view,
+// then run like RunUserQuery.
+Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_json, const QueryOptions& options);
+
+// The SQL of a built-in report (reports.h), its dataset checked against the configuration.
+Result<std::string> ReportQuerySql(const Config& config, const std::string& report,
+                                   std::map<std::string, std::string> arguments);
+
+// "1.2 MB": a byte count for people.
+std::string HumanBytes(uint64_t bytes);
+
+}  // namespace pqflow::query
