@@ -29,7 +29,12 @@ Status ResultError(duckdb_result* result) {
     case DUCKDB_ERROR_CONVERSION:
     case DUCKDB_ERROR_INVALID_INPUT:
     case DUCKDB_ERROR_INVALID_TYPE:
+    case DUCKDB_ERROR_OUT_OF_RANGE:
+    case DUCKDB_ERROR_DIVIDE_BY_ZERO:
+    case DUCKDB_ERROR_MISMATCH_TYPE:
       return Status::InvalidArgument(text);
+    case DUCKDB_ERROR_OUT_OF_MEMORY:  // over the memory_limit the database was given
+      return Status::FailedPrecondition(text);
     case DUCKDB_ERROR_INTERRUPT:
       return Status::FailedPrecondition(text);
     default:

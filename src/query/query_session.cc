@@ -116,13 +116,11 @@ Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_
 
 Result<std::string> ReportQuerySql(const Config& config, const std::string& report,
                                    std::map<std::string, std::string> arguments) {
-  const ReportDefinition* def = nullptr;
+  PQ_RETURN_IF_ERROR(ReportSql(report, arguments).status());  // the parameters first
   for (const auto& r : Reports()) {
-    if (r.name == report) def = &r;
-  }
-  if (def != nullptr) {
+    if (r.name != report) continue;
     auto& ds = arguments["dataset"];
-    PQ_ASSIGN_OR_RETURN(ds, FindRelation(config, ds.empty() ? def->dataset : ds));
+    PQ_ASSIGN_OR_RETURN(ds, FindRelation(config, ds.empty() ? r.dataset : ds));
   }
   return ReportSql(report, arguments);
 }

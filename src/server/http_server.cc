@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "duck/duck.h"
+#include "server/http_reply.h"
 #include "server/http_settings.h"
 
 namespace pqflow::server {
@@ -18,15 +19,6 @@ namespace pqflow::server {
 namespace {
 
 using nlohmann::json;
-
-void SendJson(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
-}
-
-void SendError(httplib::Response& res, int status, const std::string& message) {
-  SendJson(res, status, json{{"error", message}});
-}
 
 bool IsLoopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
 
@@ -147,6 +139,22 @@ void HttpServer::SyncSinkCounters() {
   last = now;
 }
 
+const ApiKey* HttpServer::Authenticate(const httplib::Request& req, httplib::Response& res, Scope scope) {
+  static const ApiKey kOpen{"unauthenticated", {}, kAllScopes, {}};
+  if (keys_->keys().empty()) return &kOpen;
+  auto key = keys_->Authenticate(req.get_header_value("Authorization"));
+  if (!key.ok()) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    SendError(res, 401, key.status().message());
+    return nullptr;
+  }
+  if (!(*key)->Has(scope)) {
+    SendError(res, 403, "API key '" + (*key)->name + "' lacks the " + std::string(ScopeName(scope)) + " scope");
+    return nullptr;
+  }
+  return *key;
+}
+
 void HttpServer::InstallRoutes() {
   httplib::Server& http = *http_;
 
@@ -167,20 +175,8 @@ void HttpServer::InstallRoutes() {
     SendJson(res, std::string(status) == "ok" ? 200 : 503, body);
   });
 
-  auto authenticate = [this](const httplib::Request& req, httplib::Response& res, Scope scope) -> const ApiKey* {
-    static const ApiKey kOpen{"unauthenticated", {}, kAllScopes, {}};
-    if (keys_->keys().empty()) return &kOpen;
-    auto key = keys_->Authenticate(req.get_header_value("Authorization"));
-    if (!key.ok()) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      SendError(res, 401, key.status().message());
-      return nullptr;
-    }
-    if (!(*key)->Has(scope)) {
-      SendError(res, 403, "API key '" + (*key)->name + "' lacks the " + std::string(ScopeName(scope)) + " scope");
-      return nullptr;
-    }
-    return *key;
+  auto authenticate = [this](const httplib::Request& req, httplib::Response& res, Scope scope) {
+    return Authenticate(req, res, scope);
   };
 
   http.Get("/metrics", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
@@ -259,12 +255,15 @@ void HttpServer::InstallRoutes() {
     finish();
   });
 
+  InstallQueryRoutes();
+
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 413) {
       SendError(res, 413, "the request body is over max_body_size; send smaller batches");
     } else if (res.status == 404) {
-      SendError(res, 404, "no such endpoint (POST /v1/streams/{stream}, GET /health, GET /metrics)");
+      SendError(res, 404, "no such endpoint (POST /v1/streams/{stream}, POST /v1/query, GET /v1/reports/{name}, "
+                         "POST /v1/aggregate, GET /health, GET /metrics)");
     } else {
       SendError(res, res.status, "the request could not be handled (HTTP " + std::to_string(res.status) + ")");
     }

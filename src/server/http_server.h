@@ -3,6 +3,9 @@
 //   POST /v1/streams/{stream}   NDJSON body (optionally Content-Encoding: gzip); key scope ingest
 //   GET  /health                open: status, versions, WAL bytes, buffered rows, last write
 //   GET  /metrics               Prometheus text; key scope admin
+//   POST /v1/query              {"sql": ...}; key scope query          (query_routes.cc)
+//   GET  /v1/reports/{name}     ?parameter=value...; key scope query
+//   POST /v1/aggregate          an aggregation spec; key scope query
 #pragma once
 
 #include <atomic>
@@ -42,6 +45,9 @@ class HttpServer {
  private:
   HttpServer(const Config& config, ingest::IngestService* ingest, HttpServerOptions options);
   void InstallRoutes();
+  void InstallQueryRoutes();
+  // The key of the request if it may use `scope`; else answers 401/403 and returns null.
+  const ApiKey* Authenticate(const httplib::Request& req, httplib::Response& res, Scope scope);
   void SyncSinkCounters();
 
   const Config& config_;

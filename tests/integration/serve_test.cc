@@ -511,5 +511,109 @@ TEST_F(ServeTest, StartupErrorsSayWhatToDo) {
   EXPECT_EQ(serve.Stop(), 0) << serve.Log();
 }
 
+// The query API: SQL, reports and aggregations over the stream files, with the key's scope
+// and workspaces applied, safety refusals as 400s, and the pruning figure in a header.
+TEST_F(ServeTest, QueryReportsAndAggregationsOverHttp) {
+  auto query42 = NewApiKey("query-42", "query", "42");
+  WriteConfig();
+  // A dataset without a tenant column, with no files yet.
+  WriteFile(dir_ / "pqflow.toml", ReadFile(dir_ / "pqflow.toml") + query42.second + R"(
+[datasets.pageviews]
+layout = "pv/{YYYY-MM-DD}.parquet"
+time_column = "date"
+source = {format = "csv", path = "in.csv"}
+columns = [{name = "project_slug", type = "string"}, {name = "path", type = "string"},
+           {name = "view_count", type = "int32"}, {name = "date", type = "date"}]
+)");
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  std::string batch;
+  for (int ws : {42, 42, 7}) {
+    batch += "{\"timestamp\":" + std::to_string(EpochMs(2026, 1, 15, ws == 7 ? 11 : 10, 0, 0)) +
+             ",\"workspace_id\":" + std::to_string(ws) + ",\"event_type\":\"" + (ws == 7 ? "identify" : "track") +
+             "\"}\n";
+  }
+  ASSERT_EQ(serve.Post("/v1/streams/events", batch, ingest_.first).status, 200);
+  ASSERT_TRUE(WaitForFiles(Data(), {"parquet/42/2026-01-15/10/events.parquet", "parquet/7/2026-01-15/11/events.parquet"}));
+  const std::map<std::string, std::string> json_body = {{"Content-Type", "application/json"}};
+  auto sql = [](const std::string& text) { return json{{"sql", text}}.dump(); };
+  const std::string per_ws = sql("SELECT workspace_id, count(*) AS n FROM events GROUP BY 1 ORDER BY 1");
+
+  HttpReply r = serve.Post("/v1/query", per_ws, query_.first, json_body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body), json::parse(R"([{"workspace_id":7,"n":1},{"workspace_id":42,"n":2}])"));
+  EXPECT_EQ(r.headers["X-Pqflow-Files-Read"], "2 of 2");
+  // A key restricted to workspace 42 sees only its rows, whatever the SQL says.
+  r = serve.Post("/v1/query", per_ws, query42.first, json_body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body), json::parse(R"([{"workspace_id":42,"n":2}])"));
+  r = serve.Post("/v1/query", sql("SELECT count(*) AS n FROM events WHERE workspace_id = 7"), query42.first, json_body);
+  EXPECT_EQ(json::parse(r.body), json::parse(R"([{"n":0}])"));
+  // ... and nothing of a dataset without a tenant column.
+  r = serve.Post("/v1/query", sql("SELECT count(*) FROM pageviews"), query42.first, json_body);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("pageviews has no tenant column"), std::string::npos) << r.body;
+
+  // The partition filter on the hour prunes files; CSV on request; plain-text SQL bodies.
+  r = serve.Post("/v1/query?format=csv",
+                 "SELECT event_type FROM events WHERE timestamp >= " + std::to_string(EpochMs(2026, 1, 15, 11, 0, 0)),
+                 query_.first, {{"Content-Type", "text/plain"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "event_type\nidentify\n");
+  EXPECT_EQ(r.headers["X-Pqflow-Files-Read"], "1 of 2");
+  EXPECT_NE(r.headers["Content-Type"].find("text/csv"), std::string::npos);
+
+  // Scopes and keys.
+  EXPECT_EQ(serve.Post("/v1/query", per_ws, ingest_.first, json_body).status, 403);
+  EXPECT_EQ(serve.Post("/v1/query", per_ws, "", json_body).status, 401);
+  EXPECT_EQ(serve.Post("/v1/query", per_ws, admin_.first, json_body).status, 200);
+
+  // Hostile or broken queries are 400s that say why; nothing is written.
+  for (const char* bad : {"SELECT * FROM read_csv('/etc/passwd')", "COPY (SELECT 1) TO 'data/x.csv'",
+                          "ATTACH 'data/x.db'", "SELECT 1; DROP VIEW events", "SELECT nope FROM events"}) {
+    r = serve.Post("/v1/query", sql(bad), query_.first, json_body);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_TRUE(json::parse(r.body).contains("error")) << r.body;
+  }
+  EXPECT_FALSE(fs::exists(Data() + "/x.csv"));
+  EXPECT_FALSE(fs::exists(Data() + "/x.db"));
+  EXPECT_EQ(serve.Post("/v1/query", "{\"query\": 1}", query_.first, json_body).status, 400);
+
+  // Reports: parameters from the query string, validated; unknown report 404.
+  r = serve.Get("/v1/reports/top-pages?project=docs&since=2026-01-01", query_.first);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "[]\n");  // no pageviews exported here
+  r = serve.Get("/v1/reports/top-pages", query_.first);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("needs project"), std::string::npos) << r.body;
+  EXPECT_EQ(serve.Get("/v1/reports/top-pages?project=x&since=yesterday", query_.first).status, 400);
+  EXPECT_EQ(serve.Get("/v1/reports/nope", query_.first).status, 404);
+  r = serve.Get("/v1/reports", query_.first);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body).size(), 5u);
+
+  // Aggregations: a tumbling hourly count per event type.
+  r = serve.Post("/v1/aggregate",
+                 R"({"dataset": "events", "aggregations": [{"function": "count"}], "group_by": ["event_type"],
+                     "time": {"column": "timestamp"}, "window": {"size": "1h"}})",
+                 query_.first, json_body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json agg = json::parse(r.body);
+  ASSERT_EQ(agg.size(), 2u) << r.body;
+  EXPECT_EQ(agg[0]["window_start"], "2026-01-15 10:00:00");
+  EXPECT_EQ(agg[0]["event_type"], "track");
+  EXPECT_EQ(agg[0]["count"], 2);
+  EXPECT_EQ(agg[1]["event_type"], "identify");
+  r = serve.Post("/v1/aggregate", R"({"dataset": "events", "aggregations": [{"function": "median", "column": "x"}]})",
+                 query_.first, json_body);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("median"), std::string::npos) << r.body;
+  EXPECT_EQ(serve.Post("/v1/aggregate", R"({"dataset": "nope", "aggregations": [{"function": "count"}]})",
+                       query_.first, json_body)
+                .status,
+            404);
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+}
+
 }  // namespace
 }  // namespace pqflow::testing

@@ -1,0 +1,131 @@
+// The query API of pqflow serve (key scope `query`):
+//   POST /v1/query            {"sql": "SELECT ..."} (or the SQL as a text/plain body)
+//   GET  /v1/reports/{name}   parameters in the query string: ?project=docs&since=2026-01-01
+//   POST /v1/aggregate        an aggregation spec (docs/user-guide.md, pqflow aggregate)
+// Results are a JSON array of objects by default; ?format=csv|ndjson|json (or Accept:
+// text/csv) chooses. X-Pqflow-Files-Read and X-Pqflow-Bytes-Read say what partition
+// pruning left to read. A key restricted to workspaces sees only their rows.
+#include <nlohmann/json.hpp>
+
+#include "query/query_session.h"
+#include "query/reports.h"
+#include "server/http_reply.h"
+#include "server/http_server.h"
+
+namespace pqflow::server {
+
+namespace {
+
+using nlohmann::json;
+
+int HttpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kFailedPrecondition: return 422;  // over the query's memory limit
+    default: return 500;
+  }
+}
+
+// The format a request asks for; nullopt (after answering 400) for an unknown one.
+std::optional<query::OutputFormat> RequestedFormat(const httplib::Request& req, httplib::Response& res,
+                                                   const std::string& body_format) {
+  std::string f = req.has_param("format") ? req.get_param_value("format") : body_format;
+  if (f.empty() && req.get_header_value("Accept").find("text/csv") != std::string::npos) f = "csv";
+  if (f.empty() || f == "json") return query::OutputFormat::kJson;
+  if (f == "csv") return query::OutputFormat::kCsv;
+  if (f == "ndjson") return query::OutputFormat::kNdjson;
+  SendError(res, 400, "unknown format '" + f + "' (expected json, csv or ndjson)");
+  return std::nullopt;
+}
+
+void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outcome, query::OutputFormat format) {
+  if (!outcome.ok()) {
+    SendError(res, HttpStatusFor(outcome.status()), outcome.status().message());
+    return;
+  }
+  size_t files = 0, total = 0;
+  uint64_t bytes = 0;
+  for (const auto& s : outcome->scans) {
+    files += s.files_selected;
+    total += s.files_total;
+    bytes += s.bytes_selected;
+  }
+  res.set_header("X-Pqflow-Files-Read", std::to_string(files) + " of " + std::to_string(total));
+  res.set_header("X-Pqflow-Bytes-Read", std::to_string(bytes));
+  res.status = 200;
+  const char* type = format == query::OutputFormat::kCsv      ? "text/csv"
+                     : format == query::OutputFormat::kNdjson ? "application/x-ndjson"
+                                                              : "application/json";
+  res.set_content(outcome->text, type);
+}
+
+query::QueryOptions OptionsFor(const ApiKey& key, query::OutputFormat format) {
+  query::QueryOptions options;
+  options.format = format;
+  options.access.workspaces = key.workspaces;
+  return options;
+}
+
+}  // namespace
+
+void HttpServer::InstallQueryRoutes() {
+  httplib::Server& http = *http_;
+
+  http.Post("/v1/query", [this](const httplib::Request& req, httplib::Response& res) {
+    const ApiKey* key = Authenticate(req, res, Scope::kQuery);
+    if (key == nullptr) return;
+    std::string sql = req.body;
+    std::string body_format;
+    if (req.get_header_value("Content-Type").find("json") != std::string::npos) {
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("sql") || !body["sql"].is_string()) {
+        return SendError(res, 400, "expected a JSON object {\"sql\": \"SELECT ...\"}");
+      }
+      sql = body["sql"].get<std::string>();
+      if (body.contains("format") && body["format"].is_string()) body_format = body["format"].get<std::string>();
+    }
+    auto format = RequestedFormat(req, res, body_format);
+    if (!format) return;
+    if (sql.find_first_not_of(" \t\r\n;") == std::string::npos) return SendError(res, 400, "the query is empty");
+    SendOutcome(res, query::RunUserQuery(config_, sql, OptionsFor(*key, *format)), *format);
+  });
+
+  http.Get(R"(/v1/reports/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const ApiKey* key = Authenticate(req, res, Scope::kQuery);
+    if (key == nullptr) return;
+    std::map<std::string, std::string> arguments;
+    for (const auto& [name, value] : req.params) {
+      if (name != "format") arguments[name] = value;
+    }
+    auto format = RequestedFormat(req, res, "");
+    if (!format) return;
+    auto sql = query::ReportQuerySql(config_, req.matches[1], arguments);
+    if (!sql.ok()) return SendError(res, HttpStatusFor(sql.status()), sql.status().message());
+    SendOutcome(res, query::RunUserQuery(config_, *sql, OptionsFor(*key, *format)), *format);
+  });
+
+  http.Get("/v1/reports", [this](const httplib::Request& req, httplib::Response& res) {
+    if (Authenticate(req, res, Scope::kQuery) == nullptr) return;
+    json list = json::array();
+    for (const auto& r : query::Reports()) {
+      json params = json::array();
+      for (const auto& p : r.parameters) {
+        params.push_back({{"name", p.name}, {"required", p.required}, {"default", p.default_value}, {"help", p.help}});
+      }
+      list.push_back({{"name", r.name}, {"description", r.description}, {"dataset", r.dataset}, {"parameters", params}});
+    }
+    SendJson(res, 200, list);
+  });
+
+  http.Post("/v1/aggregate", [this](const httplib::Request& req, httplib::Response& res) {
+    const ApiKey* key = Authenticate(req, res, Scope::kQuery);
+    if (key == nullptr) return;
+    auto format = RequestedFormat(req, res, "");
+    if (!format) return;
+    SendOutcome(res, query::RunAggregation(config_, req.body, OptionsFor(*key, *format)), *format);
+  });
+}
+
+}  // namespace pqflow::server
