@@ -331,6 +331,7 @@ std::vector<std::unique_ptr<EventSink::Buffer>> EventSink::TakeBuffersToWrite(bo
   for (const std::string& key : keys) {
     auto it = buffers_.find(key);
     writing_first_lsns_.insert(it->second->first_lsn);
+    writing_.insert(it->second.get());
     out.push_back(std::move(it->second));
     buffers_.erase(it);
   }
@@ -392,6 +393,9 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
                                {"pqflow_wal_last", std::to_string(buffer->last_lsn)}});
   }
   if (status.ok()) status = storage_->SyncStaged({staged});
+  // From the rename until the buffer leaves writing_, a snapshot would see its rows twice:
+  // snapshots wait (SnapshotBuffered).
+  std::unique_lock<std::shared_mutex> publishing(publish_mu_);
   if (status.ok()) status = storage_->Publish(staged, dest);
   // Once renamed, the file is visible with its rows: writing them again would duplicate
   // them, so a failed directory sync after it is reported but the rows count as written.
@@ -405,7 +409,7 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
   std::filesystem::remove(staged, ec);
 
   std::lock_guard<std::mutex> lock(mu_);
-  writing_first_lsns_.erase(writing_first_lsns_.find(buffer->first_lsn));
+  DoneWriting(*buffer);
   if (published && !status.ok()) {
     ++stats_.write_errors;
     stats_.last_error = status.WithContext("syncing the directory of " + dest).message();
@@ -432,6 +436,29 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
   return status;
 }
 
+void EventSink::DoneWriting(const Buffer& buffer) {
+  writing_first_lsns_.erase(writing_first_lsns_.find(buffer.first_lsn));
+  writing_.erase(&buffer);
+}
+
+Result<RowBatch> EventSink::SnapshotBuffered(const std::string& stream, const std::function<Status()>& list_files) const {
+  auto st = streams_by_name_.find(stream);
+  if (st == streams_by_name_.end()) return Status::NotFound("no stream " + stream);
+  std::vector<ColumnType> types;
+  for (const auto& c : st->second->config->columns) types.push_back(c.type);
+  RowBatch out(types);
+  std::shared_lock<std::shared_mutex> publishing(publish_mu_);
+  PQ_RETURN_IF_ERROR(list_files());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [_, b] : buffers_) {
+    if (b->stream == st->second) out.AppendAll(b->rows);
+  }
+  for (const Buffer* b : writing_) {
+    if (b->stream == st->second) out.AppendAll(b->rows);
+  }
+  return out;
+}
+
 void EventSink::FlusherLoop() {
   int failures = 0;
   for (;;) {
@@ -450,7 +477,7 @@ void EventSink::FlusherLoop() {
     for (auto& b : buffers) {
       if (failed) {
         std::lock_guard<std::mutex> lock(mu_);
-        writing_first_lsns_.erase(writing_first_lsns_.find(b->first_lsn));
+        DoneWriting(*b);
         Restore(std::move(b));
         continue;
       }

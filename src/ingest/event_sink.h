@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -84,6 +85,11 @@ class EventSink {
   bool OverMemoryLimit() const;
   SinkStats Stats() const;
 
+  // The rows of `stream` acknowledged but not yet in a published file, copied, and
+  // `list_files` run in the same instant: every row is either in a file list_files sees or
+  // in the result, never both, never neither (files are published only outside of it).
+  Result<RowBatch> SnapshotBuffered(const std::string& stream, const std::function<Status()>& list_files) const;
+
  private:
   struct Buffer;
   struct StreamState;
@@ -96,6 +102,7 @@ class EventSink {
   void FlusherLoop();
   std::vector<std::unique_ptr<Buffer>> TakeBuffersToWrite(bool all);
   void Restore(std::unique_ptr<Buffer> buffer);
+  void DoneWriting(const Buffer& buffer);  // mu_ held
 
   storage::Storage* storage_;
   SinkOptions options_;
@@ -106,6 +113,10 @@ class EventSink {
   std::condition_variable wake_;
   std::unordered_map<std::string, std::unique_ptr<Buffer>> buffers_;  // by partition key
   std::multiset<Lsn> writing_first_lsns_;  // buffers taken out and being written
+  std::set<const Buffer*> writing_;        // the same buffers, for snapshots
+  // Held exclusively from a file's rename until its buffer leaves writing_; shared by
+  // snapshots. Taken before mu_.
+  mutable std::shared_mutex publish_mu_;
   Lsn applied_end_ = 0;                    // the end of the last applied record
   uint64_t buffered_bytes_ = 0;
   uint64_t buffered_rows_ = 0;

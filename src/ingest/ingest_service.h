@@ -72,6 +72,8 @@ class IngestService {
   // batches then get 503 and the WAL is no longer truncated.
   std::string Failure() const;
   const Config& config() const { return config_; }
+  // For queries that must see acknowledged rows not yet in Parquet (EventSink::SnapshotBuffered).
+  const EventSink& sink() const { return *sink_; }
 
  private:
   IngestService(const Config& config, IngestOptions options);

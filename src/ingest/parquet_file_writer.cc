@@ -102,6 +102,24 @@ Status ParquetFileWriter::Write(const StreamConfig& stream, const RowBatch& rows
   return s.ok() ? s : s.WithContext("writing " + local_path);
 }
 
+Status CreateTableFromRows(duck::Connection& conn, const StreamConfig& stream, const RowBatch& rows,
+                           const std::string& table) {
+  ParquetFileWriter::Scan scan{&stream, &rows, 0};
+  static std::atomic<uint64_t> next_id{0};
+  const std::string function = "__pq_table_rows_" + std::to_string(next_id.fetch_add(1));
+  duckdb_table_function tf = duckdb_create_table_function();
+  duckdb_table_function_set_name(tf, function.c_str());
+  duckdb_table_function_set_extra_info(tf, &scan, nullptr);
+  duckdb_table_function_set_bind(tf, ScanBind);
+  duckdb_table_function_set_init(tf, ScanInit);
+  duckdb_table_function_set_function(tf, ScanNext);
+  duckdb_state registered = duckdb_register_table_function(conn.raw(), tf);
+  duckdb_destroy_table_function(&tf);
+  if (registered == DuckDBError) return Status::Internal("cannot register the table function " + function);
+  // The function stays in the catalog but its rows are gone when this returns: one use only.
+  return conn.Execute("CREATE OR REPLACE TEMP TABLE " + duck::QuoteIdentifier(table) + " AS SELECT * FROM " + function + "()");
+}
+
 Result<std::map<std::string, std::string>> ParquetFileWriter::ReadKvMetadata(const std::string& local_path) {
   PQ_ASSIGN_OR_RETURN(duck::QueryResult r,
                       conn_.Query("SELECT decode(key), decode(value) FROM parquet_kv_metadata(" +

@@ -44,4 +44,8 @@ class ParquetFileWriter {
   std::unique_ptr<Scan> scan_ = std::make_unique<Scan>();
 };
 
+// Copies `rows` (of `stream`'s schema) into a new temporary table of `conn`.
+Status CreateTableFromRows(duck::Connection& conn, const StreamConfig& stream, const RowBatch& rows,
+                           const std::string& table);
+
 }  // namespace pqflow::ingest

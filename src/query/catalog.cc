@@ -255,7 +255,19 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
   for (const auto& p : pending) {
     RelationScan scan;
     scan.relation = p.rel.name;
-    std::vector<LayoutFile> files = ListLayoutFiles(config.storage.root, p.layout);
+    std::vector<LayoutFile> files;
+    auto list = [&]() -> Status {
+      files = ListLayoutFiles(config.storage.root, p.layout);
+      return Status::OK();
+    };
+    const std::string live_table = "__pqflow_live_" + std::to_string(scans.size());
+    bool live = false;
+    if (access.live != nullptr) {
+      PQ_ASSIGN_OR_RETURN(live, access.live->Snapshot(conn, p.rel.name, live_table, list));
+    }
+    if (!live) {
+      PQ_RETURN_IF_ERROR(list());
+    }
     scan.files_total = files.size();
     for (const auto& f : files) scan.bytes_total += f.bytes;
     std::vector<size_t> chosen;
@@ -276,6 +288,12 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     std::string body = paths.empty() ? EmptyRelationSql(p.rel)
                                      : "SELECT * FROM read_parquet(" + FileList(paths) +
                                            ", hive_partitioning = false, union_by_name = true)";
+    if (live) {
+      PQ_ASSIGN_OR_RETURN(duck::QueryResult n, conn.Query("SELECT count(*) FROM " + live_table));
+      scan.live_rows = static_cast<uint64_t>(n.GetInt64(0, 0));
+      body = paths.empty() ? "SELECT * FROM " + live_table
+                           : "SELECT * FROM (" + body + ") UNION ALL BY NAME SELECT * FROM " + live_table;
+    }
     if (!access.workspaces.empty()) {
       std::string in;
       for (uint64_t w : access.workspaces) in += (in.empty() ? "" : ", ") + std::to_string(w);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,23 @@ std::string StorageRootPath(const std::string& root);
 std::vector<Relation> ListRelations(const Config& config);
 std::vector<std::string> RelationNames(const Config& config);
 
+// Rows acknowledged by `pqflow serve` but not yet in Parquet files: a stream's view then
+// reads its files and these rows, so a dashboard is current to the second.
+class LiveRowSource {
+ public:
+  virtual ~LiveRowSource() = default;
+  // Creates temporary table `table` with the buffered rows of `relation` and runs
+  // `list_files` in the same instant, so that every row is in exactly one of the two.
+  // Returns false (and creates nothing) when the relation is not a stream of this server.
+  virtual Result<bool> Snapshot(duck::Connection& conn, const std::string& relation, const std::string& table,
+                                const std::function<Status()>& list_files) const = 0;
+};
+
 // Who is asking: a key restricted to workspaces sees only their rows, and no relation
 // without a tenant column.
 struct QueryAccess {
   std::vector<uint64_t> workspaces;  // empty = every workspace
+  const LiveRowSource* live = nullptr;  // the server's buffers; none for the CLI
 };
 
 // What pruning left of a relation, for --explain and the bytes-read figure.
@@ -45,6 +59,7 @@ struct RelationScan {
   uint64_t bytes_total = 0;
   uint64_t bytes_selected = 0;
   std::string partition_filter;  // the predicate used on the partition values ("" = none)
+  uint64_t live_rows = 0;        // rows read from the server's buffers
 };
 
 // Creates a temporary view for each relation in `used` (names as the query spells them),

@@ -15,6 +15,7 @@
 #include "core/dataset_config.h"
 #include "core/status.h"
 #include "ingest/ingest_service.h"
+#include "query/query_session.h"
 #include "server/auth.h"
 #include "server/http_settings.h"
 #include "server/metrics.h"
@@ -46,6 +47,7 @@ class HttpServer {
   HttpServer(const Config& config, ingest::IngestService* ingest, HttpServerOptions options);
   void InstallRoutes();
   void InstallQueryRoutes();
+  query::QueryOptions OptionsFor(const ApiKey& key, query::OutputFormat format) const;
   // The key of the request if it may use `scope`; else answers 401/403 and returns null.
   const ApiKey* Authenticate(const httplib::Request& req, httplib::Response& res, Scope scope);
   void SyncSinkCounters();
@@ -59,6 +61,7 @@ class HttpServer {
   ListenAddress address_;
   std::atomic<bool> stopping_{false};
 
+  std::unique_ptr<query::LiveRowSource> live_rows_;
   MetricsRegistry metrics_;
   struct Meters;
   std::unique_ptr<Meters> meters_;

@@ -4,13 +4,15 @@
 //   POST /v1/aggregate        an aggregation spec (docs/user-guide.md, pqflow aggregate)
 // Results are a JSON array of objects by default; ?format=csv|ndjson|json (or Accept:
 // text/csv) chooses. X-Pqflow-Files-Read and X-Pqflow-Bytes-Read say what partition
-// pruning left to read. A key restricted to workspaces sees only their rows.
+// pruning left to read. A key restricted to workspaces sees only their rows. Streams include
+// the rows acknowledged but not yet written to Parquet (X-Pqflow-Live-Rows).
 #include <nlohmann/json.hpp>
 
 #include "query/query_session.h"
 #include "query/reports.h"
 #include "server/http_reply.h"
 #include "server/http_server.h"
+#include "server/live_rows.h"
 
 namespace pqflow::server {
 
@@ -46,14 +48,16 @@ void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outc
     return;
   }
   size_t files = 0, total = 0;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0, live = 0;
   for (const auto& s : outcome->scans) {
+    live += s.live_rows;
     files += s.files_selected;
     total += s.files_total;
     bytes += s.bytes_selected;
   }
   res.set_header("X-Pqflow-Files-Read", std::to_string(files) + " of " + std::to_string(total));
   res.set_header("X-Pqflow-Bytes-Read", std::to_string(bytes));
+  res.set_header("X-Pqflow-Live-Rows", std::to_string(live));
   res.status = 200;
   const char* type = format == query::OutputFormat::kCsv      ? "text/csv"
                      : format == query::OutputFormat::kNdjson ? "application/x-ndjson"
@@ -61,17 +65,19 @@ void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outc
   res.set_content(outcome->text, type);
 }
 
-query::QueryOptions OptionsFor(const ApiKey& key, query::OutputFormat format) {
+}  // namespace
+
+query::QueryOptions HttpServer::OptionsFor(const ApiKey& key, query::OutputFormat format) const {
   query::QueryOptions options;
   options.format = format;
   options.access.workspaces = key.workspaces;
+  options.access.live = live_rows_.get();
   return options;
 }
 
-}  // namespace
-
 void HttpServer::InstallQueryRoutes() {
   httplib::Server& http = *http_;
+  live_rows_ = std::make_unique<SinkLiveRows>(config_, ingest_->sink());
 
   http.Post("/v1/query", [this](const httplib::Request& req, httplib::Response& res) {
     const ApiKey* key = Authenticate(req, res, Scope::kQuery);

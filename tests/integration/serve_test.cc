@@ -615,5 +615,46 @@ columns = [{name = "project_slug", type = "string"}, {name = "path", type = "str
   EXPECT_EQ(serve.Stop(), 0) << serve.Log();
 }
 
+
+// Server-side queries see acknowledged rows at once, whether still buffered or already in
+// Parquet, and never twice: after every acknowledged batch the count is exact while the
+// sink writes small files in the background.
+TEST_F(ServeTest, QueriesSeeAcknowledgedRowsBeforeTheyAreWritten) {
+  WriteConfig();
+  // Small files (max_rows) so that buffers are written while the test queries.
+  std::string toml = ReadFile(dir_ / "pqflow.toml");
+  toml.replace(toml.find("[streams.events]\n"), std::string("[streams.events]\n").size(),
+               "[streams.events]\nmax_rows = 40\n");
+  WriteFile(dir_ / "pqflow.toml", toml);
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const std::map<std::string, std::string> json_body = {{"Content-Type", "application/json"}};
+  const std::string count_sql = json{{"sql", "SELECT count(*) AS n, count(DISTINCT event_name) AS d FROM events"}}.dump();
+  int acknowledged = 0;
+  uint64_t live_seen = 0;
+  for (int b = 0; b < 25; ++b) {
+    std::string batch;
+    for (int i = 0; i < 30; ++i) {
+      batch += "{\"timestamp\":" + std::to_string(NowMs()) + ",\"workspace_id\":1,\"event_type\":\"track\",\"event_name\":\"e" +
+               std::to_string(acknowledged + i) + "\"}\n";
+    }
+    ASSERT_EQ(serve.Post("/v1/streams/events", batch, ingest_.first).status, 200);
+    acknowledged += 30;
+    HttpReply r = serve.Post("/v1/query", count_sql, query_.first, json_body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json row = json::parse(r.body)[0];
+    EXPECT_EQ(row["n"], acknowledged) << "after batch " << b << ": " << r.body;
+    EXPECT_EQ(row["d"], acknowledged);
+    live_seen += std::stoull(r.headers["X-Pqflow-Live-Rows"]);
+  }
+  EXPECT_GT(live_seen, 0u);  // some answers came from the buffers ...
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  HttpReply r = serve.Post("/v1/query", count_sql, query_.first, json_body);
+  EXPECT_EQ(json::parse(r.body)[0]["n"], acknowledged);  // ... and all of them are in files now
+  EXPECT_EQ(r.headers["X-Pqflow-Live-Rows"], "0");
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+}
+
 }  // namespace
 }  // namespace pqflow::testing
