@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 #include "core/path_template.h"
@@ -129,15 +130,47 @@ std::string FileList(const std::vector<std::string>& files) {
   return list + "]";
 }
 
-// The view of a relation with no file to read: its declared columns, no rows.
-std::string EmptyRelationSql(const Relation& rel) {
-  std::string sql = "SELECT ";
-  bool first = true;
-  for (const auto& c : rel.columns) {
-    if (!c.in_file) continue;
-    sql += (first ? "" : ", ") + std::string("CAST(NULL AS ") + c.type.DuckDbType() + ") AS " + duck::QuoteIdentifier(c.name);
-    first = false;
+// Hive-style segments of a layout ("year={yyyy}/month={mm}/") whose key is not a column of
+// the files: DuckDB adds them to the view as BIGINT columns from the path.
+std::vector<std::string> HiveKeys(const Relation& rel) {
+  static const std::regex kSegment("(?:^|/)([A-Za-z_][A-Za-z0-9_]*)=\\{");
+  std::vector<std::string> keys;
+  for (auto it = std::sregex_iterator(rel.layout.begin(), rel.layout.end(), kSegment); it != std::sregex_iterator();
+       ++it) {
+    const std::string key = (*it)[1];
+    bool is_column = false;
+    for (const auto& c : rel.columns) is_column = is_column || Lower(c.name) == Lower(key);
+    if (!is_column && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
+  return keys;
+}
+
+std::string ReadParquetSql(const Relation& rel, const std::vector<std::string>& paths) {
+  const std::vector<std::string> hive = HiveKeys(rel);
+  // Hive columns in layout order (DuckDB's own order is not the path's).
+  std::string keys;
+  for (const auto& k : hive) keys += (keys.empty() ? "" : ", ") + duck::QuoteIdentifier(k);
+  std::string sql = std::string(hive.empty() ? "SELECT *" : "SELECT * EXCLUDE (" + keys + "), " + keys) +
+                    " FROM read_parquet(" + FileList(paths) + ", union_by_name = true, hive_partitioning = " +
+                    (hive.empty() ? "false" : "true");
+  if (!hive.empty()) {
+    sql += ", hive_types = {";
+    for (size_t i = 0; i < hive.size(); ++i) sql += (i ? ", " : "") + duck::QuoteLiteral(hive[i]) + ": 'BIGINT'";
+    sql += "}";
+  }
+  return sql + ")";
+}
+
+// The view of a relation with no file to read: its declared columns (then the hive keys,
+// where DuckDB puts them), no rows.
+std::string EmptyRelationSql(const Relation& rel) {
+  std::vector<std::string> parts;
+  for (const auto& c : rel.columns) {
+    if (c.in_file) parts.push_back("CAST(NULL AS " + c.type.DuckDbType() + ") AS " + duck::QuoteIdentifier(c.name));
+  }
+  for (const auto& key : HiveKeys(rel)) parts.push_back("CAST(NULL AS BIGINT) AS " + duck::QuoteIdentifier(key));
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
   return sql + " WHERE false";
 }
 
@@ -285,9 +318,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
       scan.bytes_selected += files[i].bytes;
     }
     scan.files_selected = paths.size();
-    std::string body = paths.empty() ? EmptyRelationSql(p.rel)
-                                     : "SELECT * FROM read_parquet(" + FileList(paths) +
-                                           ", hive_partitioning = false, union_by_name = true)";
+    std::string body = paths.empty() ? EmptyRelationSql(p.rel) : ReadParquetSql(p.rel, paths);
     if (live) {
       PQ_ASSIGN_OR_RETURN(duck::QueryResult n, conn.Query("SELECT count(*) FROM " + live_table));
       scan.live_rows = static_cast<uint64_t>(n.GetInt64(0, 0));

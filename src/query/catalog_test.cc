@@ -28,6 +28,12 @@ type = "date"
 [[datasets.pageviews.columns]]
 name = "views"
 type = "int32"
+
+[datasets.qp]
+layout = "qp/year={yyyy}/month={mm}/qp_{yyyy}{mm}{dd}.parquet"
+time_column = "day"
+source = {format = "csv", path = "in.csv"}
+columns = [{name = "day", type = "date"}, {name = "ms", type = "double"}]
 )";
 
 class CatalogTest : public ::testing::Test {
@@ -99,6 +105,26 @@ TEST_F(CatalogTest, ARelationWithoutFilesIsAnEmptyViewOfItsColumns) {
   ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM pageviews WHERE date > '2027-01-01'", {"pageviews"}, {}).ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM (DESCRIBE pageviews)"), 3);
+}
+
+TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
+  // Empty first: the view already has year and month.
+  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM qp", {"qp"}, {}).ok());
+  auto cols = conn_->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE qp)");
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ(cols->GetOr(0, 0, ""), "day,ms,year,month");
+  for (const char* day : {"2025-10-28", "2025-11-02"}) {
+    std::string d(day);
+    std::string rel = "qp/year=" + d.substr(0, 4) + "/month=" + d.substr(5, 2) + "/qp_" + d.substr(0, 4) + d.substr(5, 2) +
+                      d.substr(8, 2) + ".parquet";
+    std::filesystem::create_directories(std::filesystem::path(dir_ / "data/" + rel).parent_path());
+    ASSERT_TRUE(conn_->Execute("COPY (SELECT DATE '" + d + "' AS day, 1.5 AS ms) TO '" + (dir_ / "data/" + rel) + "'").ok());
+  }
+  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM qp", {"qp"}, {}).ok());
+  cols = conn_->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE qp)");
+  EXPECT_EQ(cols->GetOr(0, 0, ""), "day,ms,year,month");
+  EXPECT_EQ(Scalar("SELECT sum(year * 100 + month) FROM qp"), 202510 + 202511);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM qp WHERE month = 11 AND day = DATE '2025-11-02'"), 1);
 }
 
 TEST_F(CatalogTest, AWorkspaceRestrictedCallerCannotReadARelationWithoutTenantColumn) {
