@@ -279,7 +279,9 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
       if (const ColumnSpec* c = FindColumn(rel, name)) p.columns.push_back({c->name, c->type.DuckDbType(), true});
     }
     if (p.time) p.columns.push_back(p.time->column);
-    partitioning.push_back({rel.name, p.columns});
+    std::vector<std::string> all_columns;
+    for (const auto& c : rel.columns) all_columns.push_back(c.name);
+    partitioning.push_back({rel.name, p.columns, all_columns});
     pending.push_back(std::move(p));
   }
   PQ_ASSIGN_OR_RETURN(auto predicates, ExtractPartitionPredicates(conn, sql, partitioning));

@@ -170,9 +170,20 @@ json RangeCondition(const json& conjunct, const std::string& column_ref_name) {
   return nullptr;
 }
 
+// DuckDB parses the keywords current_date and current_timestamp as column references; a
+// column of that name wins, else they are these functions.
+const char* KeywordFunction(const std::string& name) {
+  const std::string n = Lower(name);
+  if (n == "current_date") return "current_date";
+  if (n == "current_timestamp") return "get_current_timestamp";
+  return nullptr;
+}
+
 class Extractor {
  public:
-  explicit Extractor(const std::vector<RelationPartitioning>& relations) {
+  // `function_template`: a parsed call without arguments, to turn keywords into calls.
+  Extractor(const std::vector<RelationPartitioning>& relations, json function_template)
+      : function_template_(std::move(function_template)) {
     for (const auto& r : relations) relations_[Lower(r.relation)] = &r;
   }
 
@@ -213,6 +224,7 @@ class Extractor {
     FlattenAnd(select["where_clause"], terms);
     for (json& term : terms) {
       if (!IsPlainExpression(term)) continue;
+      if (!has_other_source) ResolveKeywords(term, refs);
       std::vector<json*> columns;
       CollectColumnRefs(term, columns);
       if (columns.empty()) continue;
@@ -242,6 +254,33 @@ class Extractor {
     }
   }
 
+  // Bare current_date / current_timestamp that no table of the FROM has as a column become
+  // the function calls DuckDB would make of them.
+  void ResolveKeywords(json& term, const std::vector<TableRef>& refs) {
+    std::vector<json*> columns;
+    CollectColumnRefs(term, columns);
+    for (json* col : columns) {
+      const auto& names = (*col)["column_names"];
+      if (names.size() != 1 || function_template_.is_null()) continue;
+      const std::string name = names[0].get<std::string>();
+      const char* function = KeywordFunction(name);
+      if (function == nullptr) continue;
+      bool is_column = false;
+      for (const auto& r : refs) {
+        auto rel = relations_.find(r.table);
+        if (rel == relations_.end()) {
+          is_column = true;  // a table whose columns we do not know
+          break;
+        }
+        for (const auto& c : rel->second->all_columns) is_column = is_column || Lower(c) == Lower(name);
+      }
+      if (is_column) continue;
+      json call = function_template_;
+      call["function_name"] = function;
+      *col = std::move(call);
+    }
+  }
+
   void AddConjunct(const RelationPartitioning& rel, json term) {
     std::vector<json*> columns;
     CollectColumnRefs(term, columns);
@@ -262,6 +301,7 @@ class Extractor {
     conjuncts_[rel.relation].push_back(std::move(term));
   }
 
+  json function_template_;
   std::map<std::string, const RelationPartitioning*> relations_;
   std::map<std::string, int> references_;
   std::set<std::string> shadowed_;
@@ -288,7 +328,9 @@ Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
   std::map<std::string, std::string> predicates;
   auto parsed = Serialize(conn, sql);
   if (!parsed.ok()) return predicates;  // not ours to judge: the query itself will say what is wrong
-  Extractor extractor(relations);
+  json call;  // a parsed function call without arguments
+  if (auto t = Serialize(conn, "SELECT current_date()"); t.ok()) call = (*t)["statements"][0]["node"]["select_list"][0];
+  Extractor extractor(relations, call);
   extractor.CountReferences(*parsed);
   extractor.VisitSelects(*parsed);
   if (extractor.conjuncts().empty()) return predicates;

@@ -32,6 +32,9 @@ struct PartitionColumn {
 struct RelationPartitioning {
   std::string relation;                  // the view name the query uses
   std::vector<PartitionColumn> columns;  // at most one range column
+  // Every column of the view: a bare `current_date` that names none of them is DuckDB's
+  // current date (its parser cannot tell), and a condition on it can prune.
+  std::vector<std::string> all_columns;
 };
 
 // For each relation the query lets us prune: a SQL predicate over a table whose columns are

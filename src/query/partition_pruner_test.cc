@@ -36,8 +36,9 @@ class PartitionPrunerTest : public ::testing::Test {
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::vector<RelationPartitioning> relations_ = {
-      {"pageviews", {{"date", "DATE", true}, {"project_slug", "VARCHAR", true}}},
-      {"events", {{"workspace_id", "UBIGINT", true}, {"timestamp", "BIGINT", false}}},
+      {"pageviews", {{"date", "DATE", true}, {"project_slug", "VARCHAR", true}}, {"date", "project_slug", "path"}},
+      {"events", {{"workspace_id", "UBIGINT", true}, {"timestamp", "BIGINT", false}}, {"workspace_id", "timestamp"}},
+      {"dated", {{"day", "DATE", true}}, {"day", "current_date"}},
   };
 };
 
@@ -68,6 +69,17 @@ TEST_F(PartitionPrunerTest, FiltersInsideSubqueriesAndCtesApplyToTheirOwnSelect)
   EXPECT_EQ(Pageviews("SELECT * FROM (SELECT * FROM pageviews) s WHERE date = '2026-01-04'"), "all");
   // A CTE named like the dataset shadows it: its own filters say nothing about the files.
   EXPECT_EQ(Pageviews("WITH pageviews AS (SELECT 1 AS date) SELECT * FROM pageviews WHERE date = 1"), "all");
+}
+
+TEST_F(PartitionPrunerTest, BareCurrentDateIsTheFunctionUnlessAColumnHasItsName) {
+  auto predicates = ExtractPartitionPredicates(
+      *conn_, "SELECT * FROM pageviews WHERE date >= current_date - 3 AND date <= CURRENT_TIMESTAMP", relations_);
+  ASSERT_TRUE(predicates.ok());
+  EXPECT_EQ((*predicates)["pageviews"], "((date >= (current_date() - 3)) AND (date <= get_current_timestamp()))");
+  // In `dated`, current_date is a column: the condition compares two columns of the rows.
+  predicates = ExtractPartitionPredicates(*conn_, "SELECT * FROM dated WHERE day >= current_date", relations_);
+  ASSERT_TRUE(predicates.ok());
+  EXPECT_EQ(predicates->count("dated"), 0u);
 }
 
 TEST_F(PartitionPrunerTest, ADatasetReadTwiceIsNotPruned) {

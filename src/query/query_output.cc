@@ -73,15 +73,15 @@ Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, Out
     }
     return out;
   }
-  nlohmann::json array = nlohmann::json::array();
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
   for (const auto& row : result.rows()) {
-    nlohmann::json j = nlohmann::json::object();
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();  // keys in column order
     for (size_t c = 0; c < row.size(); ++c) {
       const std::string& name = result.column_names()[c];
       if (!row[c]) {
         j[name] = nullptr;
       } else if (IsNumericType(types[c])) {
-        j[name] = nlohmann::json::parse(*row[c], nullptr, false);
+        j[name] = nlohmann::ordered_json::parse(*row[c], nullptr, false);
         if (j[name].is_discarded()) j[name] = *row[c];
       } else {
         j[name] = *row[c];
