@@ -12,6 +12,7 @@ void AddKeysCommand(CLI::App& app, const GlobalOptions&, int* exit_code) {
     std::string name;
     std::vector<std::string> scopes{"ingest"};
     std::vector<uint64_t> workspaces;
+    std::vector<std::string> projects;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys for pqflow serve");
@@ -20,6 +21,9 @@ void AddKeysCommand(CLI::App& app, const GlobalOptions&, int* exit_code) {
   cmd->add_option("--name", flags->name, "A name for logs and audit, e.g. ingest-prod")->required();
   cmd->add_option("--scopes", flags->scopes, "ingest, query, export, admin (default: ingest)")->delimiter(',');
   cmd->add_option("--workspaces", flags->workspaces, "Restrict the key to these workspace ids (default: all)")
+      ->delimiter(',');
+  cmd->add_option("--projects", flags->projects,
+                  "Queries with this key see only these projects' rows (a dataset's project_column, e.g. project_slug)")
       ->delimiter(',');
   cmd->footer("Only the SHA-256 of the key goes into the config; the key itself is shown once.");
   cmd->callback([flags, exit_code] {
@@ -33,7 +37,8 @@ void AddKeysCommand(CLI::App& app, const GlobalOptions&, int* exit_code) {
       *exit_code = ReportError(key.status());
       return;
     }
-    std::string snippet = server::KeyConfigSnippet(flags->name, server::HashKeyText(*key), *scopes, flags->workspaces);
+    std::string snippet = server::KeyConfigSnippet(flags->name, server::HashKeyText(*key), *scopes, flags->workspaces,
+                                                   flags->projects);
     std::printf("API key (shown once; give it to the client as \"Authorization: Bearer <key>\"):\n%s\n\n"
                 "Add to pqflow.toml:\n%s", key->c_str(), snippet.c_str());
     *exit_code = kExitOk;

@@ -183,6 +183,9 @@ Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::s
   if (!ds.tenant_column.empty() && !names.count(ds.tenant_column)) {
     return r.Error(t.get("tenant_column"), prefix + "tenant_column", "'" + ds.tenant_column + "' is not a column of the dataset");
   }
+  if (!ds.project_column.empty() && !names.count(ds.project_column)) {
+    return r.Error(t.get("project_column"), prefix + "project_column", "'" + ds.project_column + "' is not a column of the dataset");
+  }
   for (const auto& col : ds.sort_by) {
     if (!names.count(col)) return r.Error(t.get("sort_by"), prefix + "sort_by", "'" + col + "' is not a column of the dataset");
   }
@@ -201,9 +204,10 @@ Status ParseDataset(const ConfigReader& r, const std::string& name, const toml::
   ds->name = name;
   PQ_RETURN_IF_ERROR(r.CheckKeys(t, prefix, {"description", "columns", "source", "layout", "time_column", "splits",
                                              "compression", "compression_level", "row_group_size", "sort_by",
-                                             "max_file_size", "tenant_column"}));
+                                             "max_file_size", "tenant_column", "project_column"}));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "description", &ds->description));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "tenant_column", &ds->tenant_column));
+  PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "project_column", &ds->project_column));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "layout", &ds->layout));
   PQ_RETURN_IF_ERROR(r.GetString(t, prefix, "time_column", &ds->time_column));
   PQ_RETURN_IF_ERROR(r.GetCompression(t, prefix, &ds->compression, &ds->compression_level));

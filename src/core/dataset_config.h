@@ -84,6 +84,9 @@ struct DatasetConfig {
   // The column API keys restricted to workspaces are matched on; empty = such keys cannot
   // read the dataset.
   std::string tenant_column;
+  // The column API keys restricted to projects are matched on (its text, e.g. project_slug);
+  // empty = such keys cannot read the dataset.
+  std::string project_column;
   std::vector<SplitSpec> splits;
   Codec compression = Codec::kZstd;
   std::optional<int> compression_level;  // codec default when unset
@@ -130,6 +133,7 @@ struct ApiKeyConfig {
   std::string hash;                  // "sha256:<64 hex digits>"
   std::vector<std::string> scopes;   // ingest, query, export, admin
   std::vector<uint64_t> workspaces;  // empty = every workspace
+  std::vector<std::string> projects; // queries see only these projects' rows; empty = every project
 };
 
 // [server]: `pqflow serve`. Environment overrides: PQFLOW_LISTEN, PQFLOW_WAL_DIR,

@@ -196,12 +196,13 @@ Status ParseServer(const ConfigReader& r, const toml::node* server_node, const s
       const toml::table* kt = (*arr)[i].as_table();
       std::string kp = prefix + "keys[" + std::to_string(i) + "].";
       if (kt == nullptr) return r.Error(&(*arr)[i], kp, "expected a table {name = ..., hash = ..., scopes = [...]}");
-      PQ_RETURN_IF_ERROR(r.CheckKeys(*kt, kp, {"name", "hash", "scopes", "workspaces"}));
+      PQ_RETURN_IF_ERROR(r.CheckKeys(*kt, kp, {"name", "hash", "scopes", "workspaces", "projects"}));
       ApiKeyConfig key;
       PQ_RETURN_IF_ERROR(r.GetString(*kt, kp, "name", &key.name));
       PQ_RETURN_IF_ERROR(r.GetString(*kt, kp, "hash", &key.hash));
       PQ_RETURN_IF_ERROR(r.GetStringList(*kt, kp, "scopes", &key.scopes));
       PQ_RETURN_IF_ERROR(r.GetUIntList(*kt, kp, "workspaces", &key.workspaces));
+      PQ_RETURN_IF_ERROR(r.GetStringList(*kt, kp, "projects", &key.projects));
       if (key.hash.empty()) return r.Error(kt, kp + "hash", "a key needs hash = \"sha256:...\" (pqflow keys new prints one)");
       if (key.scopes.empty()) return r.Error(kt, kp + "scopes", "a key needs scopes, e.g. [\"ingest\"]");
       if (key.name.empty()) key.name = "key" + std::to_string(i + 1);

@@ -239,11 +239,11 @@ std::string StorageRootPath(const std::string& root) {
 std::vector<Relation> ListRelations(const Config& config) {
   std::vector<Relation> out;
   for (const auto& [name, ds] : config.datasets) {
-    out.push_back({name, ds.layout, ds.columns, ds.time_column, ds.tenant_column});
+    out.push_back({name, ds.layout, ds.columns, ds.time_column, ds.tenant_column, ds.project_column});
   }
   for (const auto& [name, stream] : config.streams) {
     if (config.datasets.count(name) == 0) {
-      out.push_back({name, stream.layout, stream.columns, stream.time_column, stream.tenant_column});
+      out.push_back({name, stream.layout, stream.columns, stream.time_column, stream.tenant_column, ""});
     }
   }
   return out;
@@ -271,6 +271,10 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     if (wanted.count(Lower(rel.name)) == 0) continue;
     if (!access.workspaces.empty() && rel.tenant_column.empty()) {
       return Status::PermissionDenied(rel.name + " has no tenant column, and this key may read only workspaces " +
+                                      "it is restricted to");
+    }
+    if (!access.projects.empty() && rel.project_column.empty()) {
+      return Status::PermissionDenied(rel.name + " has no project column, and this key may read only projects " +
                                       "it is restricted to");
     }
     PQ_ASSIGN_OR_RETURN(PathTemplate layout, PathTemplate::Make(rel.layout, rel.name));
@@ -331,6 +335,12 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
       std::string in;
       for (uint64_t w : access.workspaces) in += (in.empty() ? "" : ", ") + std::to_string(w);
       body = "SELECT * FROM (" + body + ") WHERE " + duck::QuoteIdentifier(p.rel.tenant_column) + " IN (" + in + ")";
+    }
+    if (!access.projects.empty()) {
+      std::string in;
+      for (const auto& project : access.projects) in += (in.empty() ? "" : ", ") + duck::QuoteLiteral(project);
+      body = "SELECT * FROM (" + body + ") WHERE CAST(" + duck::QuoteIdentifier(p.rel.project_column) +
+             " AS VARCHAR) IN (" + in + ")";
     }
     PQ_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP VIEW " + duck::QuoteIdentifier(p.rel.name) + " AS " + body)
                            .WithContext("creating the view of " + p.rel.name));

@@ -22,6 +22,7 @@ struct Relation {
   std::vector<ColumnSpec> columns;  // declared columns; those with in_file = false are not in the view
   std::string time_column;
   std::string tenant_column;        // empty: the relation has no tenant (workspace) column
+  std::string project_column;       // empty: the relation has no project column
 };
 
 // The storage root as the views spell their files (absolute, normalised): what the query
@@ -44,10 +45,11 @@ class LiveRowSource {
                                 const std::function<Status()>& list_files) const = 0;
 };
 
-// Who is asking: a key restricted to workspaces sees only their rows, and no relation
-// without a tenant column.
+// Who is asking: a key restricted to workspaces (projects) sees only their rows, and no
+// relation without a tenant (project) column.
 struct QueryAccess {
   std::vector<uint64_t> workspaces;  // empty = every workspace
+  std::vector<std::string> projects; // empty = every project
   const LiveRowSource* live = nullptr;  // the server's buffers; none for the CLI
 };
 

@@ -16,6 +16,7 @@ root = "data"
 [datasets.pageviews]
 layout = "pv/{project_slug}/{YYYY}/{MM}/pageviews_{YYYY-MM-DD}.parquet"
 time_column = "date"
+project_column = "project_slug"
 [datasets.pageviews.source]
 format = "csv"
 path = "in.csv"
@@ -127,8 +128,20 @@ TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM qp WHERE month = 11 AND day = DATE '2025-11-02'"), 1);
 }
 
+TEST_F(CatalogTest, AProjectRestrictedCallerSeesOnlyItsProjects) {
+  QueryAccess docs_only;
+  docs_only.projects = {"docs"};
+  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT 1 FROM pageviews", {"pageviews"}, docs_only).ok());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 50);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews WHERE project_slug = 'blog'"), 0);
+  auto denied = CreateViews(*conn_, config_, "SELECT 1 FROM qp", {"qp"}, docs_only);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.status().message().find("qp has no project column"), std::string::npos);
+}
+
 TEST_F(CatalogTest, AWorkspaceRestrictedCallerCannotReadARelationWithoutTenantColumn) {
-  auto scans = CreateViews(*conn_, config_, "SELECT * FROM pageviews", {"pageviews"}, QueryAccess{{42}});
+  auto scans = CreateViews(*conn_, config_, "SELECT * FROM pageviews", {"pageviews"}, QueryAccess{{42}, {}, nullptr});
   ASSERT_FALSE(scans.ok());
   EXPECT_EQ(scans.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(scans.status().message().find("pageviews has no tenant column"), std::string::npos);

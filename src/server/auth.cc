@@ -237,7 +237,7 @@ Result<std::string> GenerateKeyText() {
 std::string HashKeyText(std::string_view key) { return std::string(kHashPrefix) + Sha256Hex(key); }
 
 std::string KeyConfigSnippet(const std::string& name, const std::string& key_hash, uint32_t scopes,
-                             const std::vector<uint64_t>& workspaces) {
+                             const std::vector<uint64_t>& workspaces, const std::vector<std::string>& projects) {
   std::string out = "[[server.keys]]\n";
   out += "name = " + TomlString(name) + "\n";
   out += "hash = " + TomlString(key_hash) + "\n";
@@ -248,6 +248,11 @@ std::string KeyConfigSnippet(const std::string& name, const std::string& key_has
   if (!workspaces.empty()) {
     out += "workspaces = [";
     for (size_t i = 0; i < workspaces.size(); ++i) out += (i ? ", " : "") + std::to_string(workspaces[i]);
+    out += "]\n";
+  }
+  if (!projects.empty()) {
+    out += "projects = [";
+    for (size_t i = 0; i < projects.size(); ++i) out += (i ? ", " : "") + TomlString(projects[i]);
     out += "]\n";
   }
   return out;

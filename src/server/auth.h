@@ -44,6 +44,7 @@ struct ApiKey {
   KeyHash sha256{};   // SHA-256 of the key text
   uint32_t scopes = 0;                // ScopeBit()s; see Has()
   std::vector<uint64_t> workspaces;   // empty = any workspace
+  std::vector<std::string> projects;  // queries see only these projects' rows; empty = any
 
   bool AllowsWorkspace(uint64_t workspace_id) const;
   // True when the key was granted `scope` or kAdmin.
@@ -94,6 +95,6 @@ std::string HashKeyText(std::string_view key);
 // The workspaces line is omitted when the list is empty (unrestricted). The name is written
 // as a TOML basic string, escaped as needed.
 std::string KeyConfigSnippet(const std::string& name, const std::string& key_hash, uint32_t scopes,
-                             const std::vector<uint64_t>& workspaces);
+                             const std::vector<uint64_t>& workspaces, const std::vector<std::string>& projects = {});
 
 }  // namespace pqflow::server

@@ -219,7 +219,7 @@ TEST(GenerateKeyTest, KeysAreDistinctWellFormedAndAuthenticate) {
         << *text;
     auto hash = ParseKeyHash(HashKeyText(*text));
     ASSERT_TRUE(hash.ok()) << hash.status().message();
-    keys.push_back(ApiKey{"key" + std::to_string(i), *hash, ScopeBit(Scope::kIngest), {}});
+    keys.push_back(ApiKey{"key" + std::to_string(i), *hash, ScopeBit(Scope::kIngest), {}, {}});
     texts.push_back(*text);
   }
   EXPECT_EQ(std::set<std::string>(texts.begin(), texts.end()).size(), texts.size());

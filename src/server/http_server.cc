@@ -75,6 +75,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Make(const Config& config, inges
     if (!scopes.ok()) return scopes.status().WithContext("server.keys '" + k.name + "'");
     key.scopes = *scopes;
     key.workspaces = k.workspaces;
+    key.projects = k.projects;
     keys.push_back(std::move(key));
   }
   if (keys.empty() && !options.allow_unauthenticated) {
@@ -140,7 +141,7 @@ void HttpServer::SyncSinkCounters() {
 }
 
 const ApiKey* HttpServer::Authenticate(const httplib::Request& req, httplib::Response& res, Scope scope) {
-  static const ApiKey kOpen{"unauthenticated", {}, kAllScopes, {}};
+  static const ApiKey kOpen{"unauthenticated", {}, kAllScopes, {}, {}};
   if (keys_->keys().empty()) return &kOpen;
   auto key = keys_->Authenticate(req.get_header_value("Authorization"));
   if (!key.ok()) {

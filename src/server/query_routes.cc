@@ -71,6 +71,7 @@ query::QueryOptions HttpServer::OptionsFor(const ApiKey& key, query::OutputForma
   query::QueryOptions options;
   options.format = format;
   options.access.workspaces = key.workspaces;
+  options.access.projects = key.projects;
   options.access.live = live_rows_.get();
   return options;
 }

@@ -263,12 +263,12 @@ TEST_F(ServeTest, KeysScopesAndWorkspaceRestrictions) {
   EXPECT_EQ(q.out, "workspace_id,n\n7,1\n42,1\n");
   const std::string sql = "SELECT workspace_id, event_type FROM events ORDER BY workspace_id";
   q = Pqflow({"query", "--config", "pqflow.toml", "--format", "json", sql}, dir_.path());
-  EXPECT_EQ(q.out, "[{\"event_type\":\"track\",\"workspace_id\":7},{\"event_type\":\"track\",\"workspace_id\":42}]\n");
+  EXPECT_EQ(q.out, "[{\"workspace_id\":7,\"event_type\":\"track\"},{\"workspace_id\":42,\"event_type\":\"track\"}]\n");
   q = Pqflow({"query", "--config", "pqflow.toml", "--format", "ndjson", "--output", "out.ndjson", sql}, dir_.path());
   EXPECT_EQ(q.exit_code, 0) << q.err;
   EXPECT_EQ(q.out, "");
   EXPECT_EQ(ReadFile(dir_ / "out.ndjson"),
-            "{\"event_type\":\"track\",\"workspace_id\":7}\n{\"event_type\":\"track\",\"workspace_id\":42}\n");
+            "{\"workspace_id\":7,\"event_type\":\"track\"}\n{\"workspace_id\":42,\"event_type\":\"track\"}\n");
 }
 
 TEST_F(ServeTest, BodyLimitsAndGzip) {
@@ -515,12 +515,15 @@ TEST_F(ServeTest, StartupErrorsSayWhatToDo) {
 // and workspaces applied, safety refusals as 400s, and the pruning figure in a header.
 TEST_F(ServeTest, QueryReportsAndAggregationsOverHttp) {
   auto query42 = NewApiKey("query-42", "query", "42");
+  auto query_docs = NewApiKey("query-docs", "query");
+  query_docs.second += "projects = [\"docs\"]\n";
   WriteConfig();
   // A dataset without a tenant column, with no files yet.
-  WriteFile(dir_ / "pqflow.toml", ReadFile(dir_ / "pqflow.toml") + query42.second + R"(
+  WriteFile(dir_ / "pqflow.toml", ReadFile(dir_ / "pqflow.toml") + query42.second + query_docs.second + R"(
 [datasets.pageviews]
 layout = "pv/{YYYY-MM-DD}.parquet"
 time_column = "date"
+project_column = "project_slug"
 source = {format = "csv", path = "in.csv"}
 columns = [{name = "project_slug", type = "string"}, {name = "path", type = "string"},
            {name = "view_count", type = "int32"}, {name = "date", type = "date"}]
@@ -553,6 +556,12 @@ columns = [{name = "project_slug", type = "string"}, {name = "path", type = "str
   r = serve.Post("/v1/query", sql("SELECT count(*) FROM pageviews"), query42.first, json_body);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_NE(r.body.find("pageviews has no tenant column"), std::string::npos) << r.body;
+  // A key restricted to projects reads datasets with a project column, and no stream.
+  r = serve.Post("/v1/query", sql("SELECT count(*) AS n FROM pageviews"), query_docs.first, json_body);
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = serve.Post("/v1/query", per_ws, query_docs.first, json_body);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("events has no project column"), std::string::npos) << r.body;
 
   // The partition filter on the hour prunes files; CSV on request; plain-text SQL bodies.
   r = serve.Post("/v1/query?format=csv",
