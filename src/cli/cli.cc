@@ -25,6 +25,7 @@ int RunCli(int argc, char** argv) {
   AddDatasetsCommand(app, global, &exit_code);
   AddServeCommand(app, global, &exit_code);
   AddKeysCommand(app, global, &exit_code);
+  AddPresignCommand(app, global, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

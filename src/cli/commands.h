@@ -14,6 +14,7 @@ void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
 void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddKeysCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddPresignCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 // Builds the whole command line and runs it; what main() calls.
 int RunCli(int argc, char** argv);

@@ -17,8 +17,17 @@ Result<Config> LoadConfig(const GlobalOptions& options) {
   Result<Config> config = path.empty() ? LoadEmbeddedDefault() : LoadConfigFile(path);
   if (!config.ok()) return config;
   if (Status s = ApplyEnvironmentOverrides(&*config); !s.ok()) return s;
-  if (!options.root.empty()) config->storage.root = std::filesystem::absolute(options.root).lexically_normal().string();
+  if (!options.root.empty()) {
+    config->storage.root = ParseS3Root(options.root) ? options.root
+                                                     : std::filesystem::absolute(options.root).lexically_normal().string();
+  }
   return config;
+}
+
+Status RequireLocalRoot(const Config& config, const std::string& command) {
+  if (!ParseS3Root(config.storage.root)) return Status::OK();
+  return Status::InvalidArgument(command + " on an S3 storage root (" + config.storage.root +
+                                 ") is not built yet (issue #6): give a local --root; pqflow presign works on S3");
 }
 
 int ReportError(const Status& status) {

@@ -100,6 +100,7 @@ int Run(const GlobalOptions& global, const InspectFlags& f) {
   } else {
     auto config = LoadConfig(global);
     if (!config.ok()) return ReportError(config.status());
+    if (Status local = RequireLocalRoot(*config, "inspect"); !local.ok()) return ReportError(local);
     s = InspectDataset(*config, f.target, f.json);
   }
   return s.ok() ? kExitOk : ReportError(s);

@@ -54,6 +54,7 @@ int Serve(const GlobalOptions& global, const std::string& listen, bool allow_una
   SignalWatcher signals;
   auto config = LoadConfig(global);
   if (!config.ok()) return ReportError(config.status());
+  if (Status s = RequireLocalRoot(*config, "serve"); !s.ok()) return ReportError(s);
   if (!listen.empty()) config->server.listen = listen;
 
   auto storage = storage::MakeLocalStorage(config->storage.root);

@@ -307,10 +307,26 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
   config.source = origin;
   if (const toml::node* n = root.get("storage")) {
     if (!n->is_table()) return r.Error(n, "storage", "expected a table");
-    PQ_RETURN_IF_ERROR(r.CheckKeys(*n->as_table(), "storage.", {"root"}));
-    PQ_RETURN_IF_ERROR(r.GetString(*n->as_table(), "storage.", "root", &config.storage.root));
+    const toml::table& st = *n->as_table();
+    PQ_RETURN_IF_ERROR(r.CheckKeys(st, "storage.", {"root", "endpoint", "region", "path_style", "profile"}));
+    PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "root", &config.storage.root));
+    PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "endpoint", &config.storage.endpoint));
+    PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "region", &config.storage.region));
+    PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "profile", &config.storage.profile));
+    if (const toml::node* ps = st.get("path_style")) {
+      if (!ps->is_boolean()) return r.Error(ps, "storage.path_style", "expected true or false");
+      config.storage.path_style = ps->value<bool>();
+    }
+    const bool s3 = ParseS3Root(config.storage.root).has_value();
+    if (config.storage.root.rfind("s3://", 0) == 0 && !s3) {
+      return r.Error(st.get("root"), "storage.root", "expected s3://bucket or s3://bucket/prefix");
+    }
+    if (!s3 && (!config.storage.endpoint.empty() || !config.storage.region.empty() || config.storage.path_style ||
+                !config.storage.profile.empty())) {
+      return r.Error(&st, "storage", "endpoint, region, path_style and profile are for s3:// roots only");
+    }
   }
-  config.storage.root = ResolvePath(base_dir, config.storage.root);
+  if (!ParseS3Root(config.storage.root)) config.storage.root = ResolvePath(base_dir, config.storage.root);
   if (const toml::node* n = root.get("datasets")) {
     if (!n->is_table()) return r.Error(n, "datasets", "expected [datasets.NAME] tables");
     for (auto&& [k, v] : *n->as_table()) {
@@ -334,6 +350,18 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
     config.query.threads = static_cast<int>(threads);
   }
   return config;
+}
+
+std::optional<S3Root> ParseS3Root(std::string_view root) {
+  if (root.rfind("s3://", 0) != 0) return std::nullopt;
+  std::string_view rest = root.substr(5);
+  const size_t slash = rest.find('/');
+  S3Root out;
+  out.bucket = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) out.prefix = std::string(rest.substr(slash + 1));
+  while (!out.prefix.empty() && out.prefix.back() == '/') out.prefix.pop_back();
+  if (out.bucket.empty()) return std::nullopt;
+  return out;
 }
 
 Result<const StreamConfig*> Config::FindStream(std::string_view stream) const {
@@ -363,7 +391,9 @@ Status ApplyEnvironmentOverrides(Config* config) {
     if (v == nullptr || *v == '\0') return std::nullopt;
     return std::string(v);
   };
-  if (auto root = env("PQFLOW_ROOT")) config->storage.root = fs::absolute(*root).lexically_normal().string();
+  if (auto root = env("PQFLOW_ROOT")) {
+    config->storage.root = ParseS3Root(*root) ? *root : fs::absolute(*root).lexically_normal().string();
+  }
   if (auto listen = env("PQFLOW_LISTEN")) config->server.listen = *listen;
   if (auto wal = env("PQFLOW_WAL_DIR")) config->server.wal_dir = fs::absolute(*wal).lexically_normal().string();
   struct SizeVar { const char* name; int64_t* target; };

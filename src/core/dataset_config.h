@@ -157,8 +157,22 @@ struct QueryConfig {
 };
 
 struct StorageConfig {
-  std::string root = "./data";  // absolute after loading
+  std::string root = "./data";  // absolute after loading; or "s3://bucket/prefix"
+  // S3 roots only: the endpoint ("http://127.0.0.1:9000"; default https://s3.<region>.amazonaws.com),
+  // the region (default: AWS_REGION / the profile's, else us-east-1), path-style addressing
+  // (default: on with an endpoint, off for AWS) and the credentials profile (default: AWS_PROFILE).
+  std::string endpoint;
+  std::string region;
+  std::optional<bool> path_style;
+  std::string profile;
 };
+
+// "s3://bucket/prefix" -> {bucket, "prefix"} (no trailing '/'); nullopt for a local root.
+struct S3Root {
+  std::string bucket;
+  std::string prefix;
+};
+std::optional<S3Root> ParseS3Root(std::string_view root);
 
 struct Config {
   std::string source;  // file the config came from, or "<embedded default>"

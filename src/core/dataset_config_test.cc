@@ -718,3 +718,35 @@ TEST(PostgresSourceConfigTest, SeedExampleLoads) {
 
 }  // namespace
 }  // namespace pqflow
+
+namespace pqflow {
+namespace {
+
+TEST(StorageConfigTest, AnS3RootIsKeptAsWrittenWithItsSettings) {
+  auto c = ParseConfig("[storage]\nroot = \"s3://lake/analytics/\"\nendpoint = \"http://127.0.0.1:9000\"\n"
+                       "region = \"eu-west-1\"\npath_style = true\nprofile = \"prod\"\n",
+                       "t.toml", "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage.root, "s3://lake/analytics/");
+  EXPECT_EQ(c->storage.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(c->storage.path_style, true);
+  auto root = ParseS3Root(c->storage.root);
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->bucket, "lake");
+  EXPECT_EQ(root->prefix, "analytics");
+  EXPECT_FALSE(ParseS3Root("./data"));
+  EXPECT_FALSE(ParseS3Root("s3://"));
+  EXPECT_EQ(ParseS3Root("s3://b")->prefix, "");
+}
+
+TEST(StorageConfigTest, S3SettingsOnALocalRootOrAMalformedS3RootAreErrors) {
+  auto c = ParseConfig("[storage]\nroot = \"data\"\nendpoint = \"http://x\"\n", "t.toml", "/base");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("for s3:// roots only"), std::string::npos) << c.status().message();
+  c = ParseConfig("[storage]\nroot = \"s3:///x\"\n", "t.toml", "/base");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("expected s3://bucket"), std::string::npos) << c.status().message();
+}
+
+}  // namespace
+}  // namespace pqflow
