@@ -6,6 +6,10 @@
 // text/csv) chooses. X-Pqflow-Files-Read and X-Pqflow-Bytes-Read say what partition
 // pruning left to read. A key restricted to workspaces sees only their rows. Streams include
 // the rows acknowledged but not yet written to Parquet (X-Pqflow-Live-Rows).
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "query/query_session.h"
@@ -40,6 +44,41 @@ std::optional<query::OutputFormat> RequestedFormat(const httplib::Request& req, 
   if (f == "ndjson") return query::OutputFormat::kNdjson;
   SendError(res, 400, "unknown format '" + f + "' (expected json, csv or ndjson)");
   return std::nullopt;
+}
+
+// At most this many queries run at once (each may use every core and [query] memory_limit);
+// more are refused with 429 rather than queued behind each other.
+class QuerySlots {
+ public:
+  explicit QuerySlots(int slots) : free_(slots) {}
+  bool TryTake() {
+    int n = free_.load();
+    while (n > 0) {
+      if (free_.compare_exchange_weak(n, n - 1)) return true;
+    }
+    return false;
+  }
+  void Give() { free_.fetch_add(1); }
+
+ private:
+  std::atomic<int> free_;
+};
+
+QuerySlots& Slots() {
+  static QuerySlots slots(std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency())));
+  return slots;
+}
+
+// Runs `run` in a query slot, or answers 429.
+template <typename Run>
+void WithQuerySlot(httplib::Response& res, Run run) {
+  if (!Slots().TryTake()) {
+    res.set_header("Retry-After", "1");
+    SendError(res, 429, "too many queries running; retry in a second");
+    return;
+  }
+  run();
+  Slots().Give();
 }
 
 void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outcome, query::OutputFormat format) {
@@ -96,7 +135,7 @@ void HttpServer::InstallQueryRoutes() {
     auto format = RequestedFormat(req, res, body_format);
     if (!format) return;
     if (sql.find_first_not_of(" \t\r\n;") == std::string::npos) return SendError(res, 400, "the query is empty");
-    SendOutcome(res, query::RunUserQuery(config_, sql, OptionsFor(*key, *format)), *format);
+    WithQuerySlot(res, [&] { SendOutcome(res, query::RunUserQuery(config_, sql, OptionsFor(*key, *format)), *format); });
   });
 
   http.Get(R"(/v1/reports/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -110,7 +149,7 @@ void HttpServer::InstallQueryRoutes() {
     if (!format) return;
     auto sql = query::ReportQuerySql(config_, req.matches[1], arguments);
     if (!sql.ok()) return SendError(res, HttpStatusFor(sql.status()), sql.status().message());
-    SendOutcome(res, query::RunUserQuery(config_, *sql, OptionsFor(*key, *format)), *format);
+    WithQuerySlot(res, [&] { SendOutcome(res, query::RunUserQuery(config_, *sql, OptionsFor(*key, *format)), *format); });
   });
 
   http.Get("/v1/reports", [this](const httplib::Request& req, httplib::Response& res) {
@@ -131,7 +170,8 @@ void HttpServer::InstallQueryRoutes() {
     if (key == nullptr) return;
     auto format = RequestedFormat(req, res, "");
     if (!format) return;
-    SendOutcome(res, query::RunAggregation(config_, req.body, OptionsFor(*key, *format)), *format);
+    WithQuerySlot(res,
+                  [&] { SendOutcome(res, query::RunAggregation(config_, req.body, OptionsFor(*key, *format)), *format); });
   });
 }
 

@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -662,6 +663,33 @@ TEST_F(ServeTest, QueriesSeeAcknowledgedRowsBeforeTheyAreWritten) {
   HttpReply r = serve.Post("/v1/query", count_sql, query_.first, json_body);
   EXPECT_EQ(json::parse(r.body)[0]["n"], acknowledged);  // ... and all of them are in files now
   EXPECT_EQ(r.headers["X-Pqflow-Live-Rows"], "0");
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+}
+
+
+// Queries beyond twice the cores are refused with 429 rather than piling up; the others
+// stop at the time limit.
+TEST_F(ServeTest, TooManyConcurrentQueriesAreRefusedWith429) {
+  WriteConfig();
+  WriteFile(dir_ / "pqflow.toml", ReadFile(dir_ / "pqflow.toml") + "\n[query]\ntimeout = \"2s\"\nthreads = 1\n");
+  ServeProcess serve(dir_.path());
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  const int slots = std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  const std::string slow = json{{"sql", "SELECT sum(a.range * b.range) FROM range(100000) a, range(100000) b"}}.dump();
+  std::vector<int> statuses(slots + 3);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    clients.emplace_back([&, i] {
+      statuses[i] = serve.Post("/v1/query", slow, query_.first, {{"Content-Type", "application/json"}}).status;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429), 3);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 400), slots);  // the time limit
+  EXPECT_EQ(serve.Post("/v1/query", json{{"sql", "SELECT 1 AS one"}}.dump(), query_.first,
+                       {{"Content-Type", "application/json"}})
+                .body,
+            "[{\"one\":1}]\n");
   EXPECT_EQ(serve.Stop(), 0) << serve.Log();
 }
 
