@@ -49,7 +49,9 @@ std::vector<LayoutFile> ListLayoutFiles(const std::string& root_text, const Path
       continue;
     }
     if (!it->is_regular_file(ec) || it->path().extension() != ".parquet") continue;
-    const std::string relative = fs::relative(it->path(), root, ec).generic_string();
+    // Below `root` by construction: a prefix cut, not fs::relative (which resolves every path).
+    const std::string full = it->path().generic_string();
+    const std::string relative = full.substr(std::min(full.size(), root.size() + (root.ends_with('/') ? 0 : 1)));
     auto values = layout.Parse(relative);
     if (!values.ok()) continue;  // another layout's file sharing the directory
     files.push_back({it->path().string(), static_cast<uint64_t>(it->file_size(ec)), std::move(*values)});
