@@ -137,6 +137,7 @@ Result<PathTemplate> PathTemplate::MakeInput(std::string_view text) {
       return Status::InvalidArgument("source path '" + std::string(text) + "': only date tokens ({yyyy}, {mm}, {dd}, {date}) are allowed, not {" + tok.text + "}");
     }
   }
+  t.parse_regex_ = std::make_shared<const std::regex>(t.ParsePattern());
   return t;
 }
 
@@ -163,6 +164,7 @@ Result<PathTemplate> PathTemplate::Make(std::string_view text, std::string datas
   for (char c : skeleton) {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') return bad("must not contain glob characters or backslashes");
   }
+  t.parse_regex_ = std::make_shared<const std::regex>(t.ParsePattern());
   return t;
 }
 
@@ -259,7 +261,8 @@ Result<std::string> PathTemplate::Format(const PartitionValues& values) const {
   return out;
 }
 
-Result<PartitionValues> PathTemplate::Parse(std::string_view path) const {
+// The regular expression Parse matches paths with (compiled once, in Make/MakeInput).
+std::string PathTemplate::ParsePattern() const {
   std::string pattern;
   for (const auto& tok : tokens_) {
     switch (tok.kind) {
@@ -278,9 +281,13 @@ Result<PartitionValues> PathTemplate::Parse(std::string_view path) const {
   if (!input_ && pattern.size() >= ext.size() && pattern.compare(pattern.size() - ext.size(), ext.size(), ext) == 0) {
     pattern.insert(pattern.size() - ext.size(), R"((?:-\d{4})?)");
   }
+  return pattern;
+}
+
+Result<PartitionValues> PathTemplate::Parse(std::string_view path) const {
   std::smatch m;
   std::string subject(path);
-  if (!std::regex_match(subject, m, std::regex(pattern))) {
+  if (parse_regex_ == nullptr || !std::regex_match(subject, m, *parse_regex_)) {
     return Status::NotFound("'" + subject + "' does not match layout " + text_);
   }
   PartitionValues v;

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,10 +61,12 @@ class PathTemplate {
 
  private:
   static Result<PathTemplate> Tokenize(std::string_view text, std::string dataset_name);
+  std::string ParsePattern() const;
   std::string text_;
   std::string dataset_;
   bool input_ = false;
   std::vector<Token> tokens_;
+  std::shared_ptr<const std::regex> parse_regex_;  // shared by copies; immutable
 };
 
 // Percent-encodes a partition value for use as (part of) one path segment.

@@ -15,6 +15,10 @@ namespace {
 
 // Fills `chunk` with rows [begin, begin+count) of `rows`.
 void FillChunk(duckdb_data_chunk chunk, const RowBatch& rows, size_t begin, size_t count) {
+  if (count == 0) {  // the end, or an empty batch (whose columns have no data to copy from)
+    duckdb_data_chunk_set_size(chunk, 0);
+    return;
+  }
   for (size_t c = 0; c < rows.column_count(); ++c) {
     const ColumnData& col = rows.column(c);
     duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
