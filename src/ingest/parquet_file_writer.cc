@@ -67,6 +67,20 @@ void ScanNext(duckdb_function_info info, duckdb_data_chunk out) {
   scan->next_row += count;
 }
 
+// Registers table function `name` on `conn`, scanning what `scan` points at when called.
+Status RegisterScanFunction(const duck::Connection& conn, const std::string& name, ParquetFileWriter::Scan* scan) {
+  duckdb_table_function tf = duckdb_create_table_function();
+  duckdb_table_function_set_name(tf, name.c_str());
+  duckdb_table_function_set_extra_info(tf, scan, nullptr);
+  duckdb_table_function_set_bind(tf, ScanBind);
+  duckdb_table_function_set_init(tf, ScanInit);
+  duckdb_table_function_set_function(tf, ScanNext);
+  duckdb_state registered = duckdb_register_table_function(conn.raw(), tf);
+  duckdb_destroy_table_function(&tf);
+  if (registered == DuckDBError) return Status::Internal("cannot register the table function " + name);
+  return Status::OK();
+}
+
 }  // namespace
 
 ParquetFileWriter::~ParquetFileWriter() = default;
@@ -77,15 +91,7 @@ Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Make(const duck::D
   // Table functions live in the database's catalog: each writer registers its own name.
   static std::atomic<uint64_t> next_id{0};
   writer->function_ = "__pq_sink_rows_" + std::to_string(next_id.fetch_add(1));
-  duckdb_table_function tf = duckdb_create_table_function();
-  duckdb_table_function_set_name(tf, writer->function_.c_str());
-  duckdb_table_function_set_extra_info(tf, writer->scan_.get(), nullptr);
-  duckdb_table_function_set_bind(tf, ScanBind);
-  duckdb_table_function_set_init(tf, ScanInit);
-  duckdb_table_function_set_function(tf, ScanNext);
-  duckdb_state registered = duckdb_register_table_function(writer->conn_.raw(), tf);
-  duckdb_destroy_table_function(&tf);
-  if (registered == DuckDBError) return Status::Internal("cannot register the table function " + writer->function_);
+  PQ_RETURN_IF_ERROR(RegisterScanFunction(writer->conn_, writer->function_, writer->scan_.get()));
   return writer;
 }
 
@@ -111,15 +117,7 @@ Status CreateTableFromRows(duck::Connection& conn, const StreamConfig& stream, c
   ParquetFileWriter::Scan scan{&stream, &rows, 0};
   static std::atomic<uint64_t> next_id{0};
   const std::string function = "__pq_table_rows_" + std::to_string(next_id.fetch_add(1));
-  duckdb_table_function tf = duckdb_create_table_function();
-  duckdb_table_function_set_name(tf, function.c_str());
-  duckdb_table_function_set_extra_info(tf, &scan, nullptr);
-  duckdb_table_function_set_bind(tf, ScanBind);
-  duckdb_table_function_set_init(tf, ScanInit);
-  duckdb_table_function_set_function(tf, ScanNext);
-  duckdb_state registered = duckdb_register_table_function(conn.raw(), tf);
-  duckdb_destroy_table_function(&tf);
-  if (registered == DuckDBError) return Status::Internal("cannot register the table function " + function);
+  PQ_RETURN_IF_ERROR(RegisterScanFunction(conn, function, &scan));
   // The function stays in the catalog but its rows are gone when this returns: one use only.
   return conn.Execute("CREATE OR REPLACE TEMP TABLE " + duck::QuoteIdentifier(table) + " AS SELECT * FROM " + function + "()");
 }

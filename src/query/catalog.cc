@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "core/text.h"
 #include "core/path_template.h"
 #include "query/partition_pruner.h"
 
@@ -14,11 +15,6 @@ namespace pqflow::query {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 const ColumnSpec* FindColumn(const Relation& rel, const std::string& name) {
   for (const auto& c : rel.columns) {
@@ -141,7 +137,7 @@ std::vector<std::string> HiveKeys(const Relation& rel) {
        ++it) {
     const std::string key = (*it)[1];
     bool is_column = false;
-    for (const auto& c : rel.columns) is_column = is_column || Lower(c.name) == Lower(key);
+    for (const auto& c : rel.columns) is_column = is_column || AsciiLower(c.name) == AsciiLower(key);
     if (!is_column && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
   return keys;
@@ -260,7 +256,7 @@ std::vector<std::string> RelationNames(const Config& config) {
 Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, const std::string& sql,
                                               const std::vector<std::string>& used, const QueryAccess& access) {
   std::set<std::string> wanted;
-  for (const auto& u : used) wanted.insert(Lower(u));
+  for (const auto& u : used) wanted.insert(AsciiLower(u));
   struct Pending {
     Relation rel;
     PathTemplate layout;
@@ -270,7 +266,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
   std::vector<Pending> pending;
   std::vector<RelationPartitioning> partitioning;
   for (auto& rel : ListRelations(config)) {
-    if (wanted.count(Lower(rel.name)) == 0) continue;
+    if (wanted.count(AsciiLower(rel.name)) == 0) continue;
     if (!access.workspaces.empty() && rel.tenant_column.empty()) {
       return Status::PermissionDenied(rel.name + " has no tenant column, and this key may read only workspaces " +
                                       "it is restricted to");

@@ -6,16 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace pqflow::query {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // A string member of a parse-tree node, or "" (members such as "type" are objects in some nodes).
 std::string Str(const json& node, const char* key) {
@@ -33,7 +30,7 @@ bool IsClass(const json& node, const char* cls) {
 bool IsVolatileFunction(const std::string& name) {
   static const std::set<std::string> kVolatile = {"random", "uuid", "gen_random_uuid", "uuidv4", "uuidv7",
                                                   "nextval", "currval", "setseed"};
-  return kVolatile.count(Lower(name)) > 0;
+  return kVolatile.count(AsciiLower(name)) > 0;
 }
 
 // Expression classes a pruning conjunct may contain.
@@ -88,9 +85,9 @@ void CollectTableRefs(const json& from, bool prunable, std::vector<TableRef>& re
   if (type == "BASE_TABLE") {
     const bool qualified = !Str(from, "schema_name").empty() || !Str(from, "catalog_name").empty();
     TableRef ref;
-    ref.table = Lower(Str(from, "table_name"));
+    ref.table = AsciiLower(Str(from, "table_name"));
     const std::string alias = Str(from, "alias");
-    ref.qualifier = alias.empty() ? ref.table : Lower(alias);
+    ref.qualifier = alias.empty() ? ref.table : AsciiLower(alias);
     ref.prunable = prunable && !qualified && from.value("column_name_alias", json::array()).empty() &&
                    (!from.contains("sample") || from["sample"].is_null()) &&
                    (!from.contains("at_clause") || from["at_clause"].is_null());
@@ -136,7 +133,7 @@ json And(std::vector<json> children) {
 // derivable (!=, functions of the column): that conjunct then prunes nothing.
 json RangeCondition(const json& conjunct, const std::string& column_ref_name) {
   auto is_col = [&](const json& n) {
-    return IsClass(n, "COLUMN_REF") && Lower(n["column_names"].back().get<std::string>()) == column_ref_name;
+    return IsClass(n, "COLUMN_REF") && AsciiLower(n["column_names"].back().get<std::string>()) == column_ref_name;
   };
   if (IsClass(conjunct, "BETWEEN")) {
     if (!is_col(conjunct["input"]) || HasColumnRefs(conjunct["lower"]) || HasColumnRefs(conjunct["upper"])) {
@@ -173,7 +170,7 @@ json RangeCondition(const json& conjunct, const std::string& column_ref_name) {
 // DuckDB parses the keywords current_date and current_timestamp as column references; a
 // column of that name wins, else they are these functions.
 const char* KeywordFunction(const std::string& name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   if (n == "current_date") return "current_date";
   if (n == "current_timestamp") return "get_current_timestamp";
   return nullptr;
@@ -184,18 +181,18 @@ class Extractor {
   // `function_template`: a parsed call without arguments, to turn keywords into calls.
   Extractor(const std::vector<RelationPartitioning>& relations, json function_template)
       : function_template_(std::move(function_template)) {
-    for (const auto& r : relations) relations_[Lower(r.relation)] = &r;
+    for (const auto& r : relations) relations_[AsciiLower(r.relation)] = &r;
   }
 
   // Counts every reference to each relation and notes CTE names that shadow one.
   void CountReferences(const json& node) {
     if (node.is_object()) {
       if (Str(node, "type") == "BASE_TABLE" && node.contains("table_name")) {
-        ++references_[Lower(node["table_name"].get<std::string>())];
+        ++references_[AsciiLower(node["table_name"].get<std::string>())];
       }
       if (node.contains("cte_map") && node["cte_map"].contains("map")) {
         for (const auto& entry : node["cte_map"]["map"]) {
-          if (entry.contains("key")) shadowed_.insert(Lower(entry["key"].get<std::string>()));
+          if (entry.contains("key")) shadowed_.insert(AsciiLower(entry["key"].get<std::string>()));
         }
       }
     }
@@ -236,7 +233,7 @@ class Extractor {
         if (names.size() == 1 && single_table) {
           ref = &refs[0];
         } else if (names.size() == 2) {
-          const std::string q = Lower(names[0].get<std::string>());
+          const std::string q = AsciiLower(names[0].get<std::string>());
           for (const auto& r : refs) {
             if (r.qualifier == q) ref = ref ? nullptr : &r;  // ambiguous -> none
           }
@@ -272,7 +269,7 @@ class Extractor {
           is_column = true;  // a table whose columns we do not know
           break;
         }
-        for (const auto& c : rel->second->all_columns) is_column = is_column || Lower(c) == Lower(name);
+        for (const auto& c : rel->second->all_columns) is_column = is_column || AsciiLower(c) == AsciiLower(name);
       }
       if (is_column) continue;
       json call = function_template_;
@@ -286,16 +283,16 @@ class Extractor {
     CollectColumnRefs(term, columns);
     const PartitionColumn* range = nullptr;
     for (json* col : columns) {
-      const std::string name = Lower((*col)["column_names"].back().get<std::string>());
+      const std::string name = AsciiLower((*col)["column_names"].back().get<std::string>());
       auto it = std::find_if(rel.columns.begin(), rel.columns.end(),
-                             [&](const PartitionColumn& c) { return Lower(c.name) == name; });
+                             [&](const PartitionColumn& c) { return AsciiLower(c.name) == name; });
       if (it == rel.columns.end()) return;  // not a partition column: the files cannot tell
       if (!it->exact) range = &*it;
       (*col)["column_names"] = json::array({it->name});
     }
     if (range != nullptr) {
       if (columns.size() != 1) return;
-      term = RangeCondition(term, Lower(range->name));
+      term = RangeCondition(term, AsciiLower(range->name));
       if (term.is_null()) return;
     }
     conjuncts_[rel.relation].push_back(std::move(term));

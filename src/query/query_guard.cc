@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace pqflow::query {
 
 namespace {
@@ -20,13 +22,6 @@ constexpr const char* kAllowedTableFunctions[] = {"range", "generate_series", "u
 constexpr const char* kDeniedScalarFunctions[] = {"current_setting", "write_log"};
 // How often an expired deadline interrupts again (see QueryDeadline).
 constexpr std::chrono::milliseconds kReinterruptInterval{50};
-
-// DuckDB folds identifiers with ASCII rules; so do we.
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string StringField(const Json& object, const char* key) {
   auto it = object.find(key);
@@ -49,7 +44,7 @@ bool Contains(const char* const (&names)[N], const std::string& name) {
 class ReadOnlyChecker {
  public:
   explicit ReadOnlyChecker(const std::vector<std::string>& relations) : relations_(relations) {
-    for (const auto& r : relations) lowered_.push_back(Lower(r));
+    for (const auto& r : relations) lowered_.push_back(AsciiLower(r));
   }
 
   Status Check(const Json& statement) {
@@ -75,7 +70,7 @@ class ReadOnlyChecker {
     if (value.contains("cte_map")) return WalkQueryNode(value, scope);
     if (IsTableRef(value)) return WalkTableRef(value, scope);
     if (StringField(value, "class") == "FUNCTION") {
-      std::string name = Lower(StringField(value, "function_name"));
+      std::string name = AsciiLower(StringField(value, "function_name"));
       if (Contains(kDeniedScalarFunctions, name)) return Refuse("function " + name);
     }
     return WalkMembers(value, scope, {});
@@ -98,7 +93,7 @@ class ReadOnlyChecker {
     Scope inner = scope;
     Scope before_cte_node = scope;  // for a CTE_NODE: the scope of its own CTE's body
     const std::string type = StringField(node, "type");
-    const std::string cte_name = Lower(StringField(node, "cte_name"));
+    const std::string cte_name = AsciiLower(StringField(node, "cte_name"));
     bool seen_own = false;
     const Json* map = nullptr;
     if (auto it = node.find("cte_map"); it != node.end() && it->is_object() && it->contains("map")) {
@@ -106,7 +101,7 @@ class ReadOnlyChecker {
     }
     if (map != nullptr && map->is_array()) {
       for (const auto& entry : *map) {
-        std::string name = Lower(StringField(entry, "key"));
+        std::string name = AsciiLower(StringField(entry, "key"));
         if (entry.contains("value")) PQ_RETURN_IF_ERROR(Walk(entry["value"], inner));
         if (name == cte_name) seen_own = true;
         if (!seen_own) before_cte_node.push_back(name);
@@ -162,7 +157,7 @@ class ReadOnlyChecker {
       std::string qualified = (catalog.empty() ? "" : catalog + ".") + (schema.empty() ? "" : schema + ".") + table;
       return Refuse("qualified name " + qualified);
     }
-    const std::string lowered = Lower(table);
+    const std::string lowered = AsciiLower(table);
     if (Contains(scope, lowered)) return Status::OK();
     for (size_t i = 0; i < lowered_.size(); ++i) {
       if (lowered_[i] != lowered) continue;
@@ -179,7 +174,7 @@ class ReadOnlyChecker {
     }
     const std::string name = StringField(*fn, "function_name");
     const bool qualified = !StringField(*fn, "schema").empty() || !StringField(*fn, "catalog").empty();
-    if (qualified || !Contains(kAllowedTableFunctions, Lower(name))) return Refuse("table function " + name);
+    if (qualified || !Contains(kAllowedTableFunctions, AsciiLower(name))) return Refuse("table function " + name);
     return Status::OK();
   }
 
@@ -280,7 +275,8 @@ Result<std::vector<std::string>> CheckReadOnlyQuery(duck::Connection& conn, std:
   PQ_ASSIGN_OR_RETURN(Json parsed, SerializeSql(conn, sql));
   auto error = parsed.find("error");
   if (error == parsed.end() || !error->is_boolean() || error->get<bool>()) {
-    // json_serialize_sql refuses every statement that is not a SELECT as "not implemented".
+    // DuckDB's json_serialize_sql answers every statement other than a SELECT with the
+    // error_type "not implemented" (its wording): that is our refusal of non-SELECTs.
     if (StringField(parsed, "error_type") == "not implemented") {
       return Status::InvalidArgument("only a single SELECT query is allowed");
     }

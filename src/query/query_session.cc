@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "core/text.h"
 #include "query/aggregation.h"
 #include "query/query_guard.h"
 #include "query/reports.h"
@@ -34,7 +35,7 @@ std::string ExplainText(duck::Connection& conn, const std::string& sql, const st
   std::string out;
   for (const auto& s : scans) {
     out += s.relation + ": " + std::to_string(s.files_selected) + " of " + std::to_string(s.files_total) + " files, " +
-           HumanBytes(s.bytes_selected) + " of " + HumanBytes(s.bytes_total) +
+           HumanBytes(static_cast<int64_t>(s.bytes_selected)) + " of " + HumanBytes(static_cast<int64_t>(s.bytes_total)) +
            (s.partition_filter.empty() ? " (no partition filter)" : " (partition filter: " + s.partition_filter + ")") +
            "\n";
   }
@@ -49,18 +50,6 @@ std::string ExplainText(duck::Connection& conn, const std::string& sql, const st
 
 }  // namespace
 
-std::string HumanBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 namespace {
 

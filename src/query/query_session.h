@@ -38,7 +38,5 @@ Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_
 Result<std::string> ReportQuerySql(const Config& config, const std::string& report,
                                    std::map<std::string, std::string> arguments);
 
-// "1.2 MB": a byte count for people.
-std::string HumanBytes(uint64_t bytes);
 
 }  // namespace pqflow::query

@@ -7,7 +7,7 @@
 // pruning left to read. A key restricted to workspaces sees only their rows. Streams include
 // the rows acknowledged but not yet written to Parquet (X-Pqflow-Live-Rows).
 #include <algorithm>
-#include <atomic>
+#include <semaphore>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -48,37 +48,21 @@ std::optional<query::OutputFormat> RequestedFormat(const httplib::Request& req, 
 
 // At most this many queries run at once (each may use every core and [query] memory_limit);
 // more are refused with 429 rather than queued behind each other.
-class QuerySlots {
- public:
-  explicit QuerySlots(int slots) : free_(slots) {}
-  bool TryTake() {
-    int n = free_.load();
-    while (n > 0) {
-      if (free_.compare_exchange_weak(n, n - 1)) return true;
-    }
-    return false;
-  }
-  void Give() { free_.fetch_add(1); }
-
- private:
-  std::atomic<int> free_;
-};
-
-QuerySlots& Slots() {
-  static QuerySlots slots(std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency())));
+std::counting_semaphore<>& Slots() {
+  static std::counting_semaphore<> slots(std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency())));
   return slots;
 }
 
 // Runs `run` in a query slot, or answers 429.
 template <typename Run>
 void WithQuerySlot(httplib::Response& res, Run run) {
-  if (!Slots().TryTake()) {
+  if (!Slots().try_acquire()) {
     res.set_header("Retry-After", "1");
     SendError(res, 429, "too many queries running; retry in a second");
     return;
   }
   run();
-  Slots().Give();
+  Slots().release();
 }
 
 void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outcome, query::OutputFormat format) {

@@ -1,5 +1,7 @@
 #include "sink/run_report.h"
 
+#include "core/text.h"
+
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -16,16 +18,6 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-std::string HumanBytes(int64_t b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return Fixed(v, u == 0 ? 0 : 1) + " " + units[u];
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/text.h"
 #include "core/civil_date.h"
 #include "core/sha256.h"
 
@@ -38,14 +39,6 @@ std::string Hex(std::string_view bytes) {
   for (unsigned char c : bytes) {
     out += kDigits[c >> 4];
     out += kDigits[c & 0xf];
-  }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
@@ -139,7 +132,7 @@ Status ValidateHeaders(const KeyValueList& headers) {
         })) {
       return Status::InvalidArgument("header name '" + name + "' is empty or not an HTTP token");
     }
-    const std::string lower = Lower(name);
+    const std::string lower = AsciiLower(name);
     if (Contains(kSignerOwnedHeaders, lower)) {
       return Status::InvalidArgument("header '" + name + "' is set by the signer; do not pass it");
     }
@@ -200,7 +193,7 @@ Result<Endpoint> ParseEndpoint(std::string_view endpoint) {
 Status ValidatePresignQuery(const KeyValueList& query) {
   for (const auto& [name, value] : query) {
     if (name.empty()) return Status::InvalidArgument("presign: a query parameter has an empty name");
-    if (Contains(kPresignParameters, Lower(name))) {
+    if (Contains(kPresignParameters, AsciiLower(name))) {
       return Status::InvalidArgument("presign: query parameter '" + name + "' is set by the signer");
     }
   }
@@ -256,7 +249,7 @@ std::string CanonicalQueryString(const KeyValueList& query) {
 CanonicalHeaders CanonicalizeHeaders(const KeyValueList& headers) {
   std::map<std::string, std::string> joined;  // sorted by lowercase name
   for (const auto& [name, value] : headers) {
-    auto [it, inserted] = joined.try_emplace(Lower(name), TrimAll(value));
+    auto [it, inserted] = joined.try_emplace(AsciiLower(name), TrimAll(value));
     if (!inserted) it->second += "," + TrimAll(value);
   }
   CanonicalHeaders out;
