@@ -24,12 +24,6 @@ Result<Config> LoadConfig(const GlobalOptions& options) {
   return config;
 }
 
-Status RequireLocalRoot(const Config& config, const std::string& command) {
-  if (!ParseS3Root(config.storage.root)) return Status::OK();
-  return Status::InvalidArgument(command + " on an S3 storage root (" + config.storage.root +
-                                 ") is not built yet (issue #6): give a local --root; pqflow presign works on S3");
-}
-
 int ReportError(const Status& status) {
   std::fprintf(stderr, "pqflow: error: %s\n", status.message().c_str());
   return status.code() == StatusCode::kInvalidArgument || status.code() == StatusCode::kNotFound ? kExitUsage

@@ -21,8 +21,6 @@ inline constexpr int kExitRejected = 3;  // finished, but some input rows were r
 inline constexpr int kExitMismatch = 4;  // validate found files that do not match their manifests
 
 Result<Config> LoadConfig(const GlobalOptions& options);
-// Commands that read or write files refuse an s3:// root until S3 storage is wired in.
-Status RequireLocalRoot(const Config& config, const std::string& command);
 int ReportError(const Status& status);  // prints "pqflow: error: ..." and returns the exit code
 bool StderrIsTerminal();
 

@@ -83,7 +83,6 @@ class ProgressBar {
 int Run(const GlobalOptions& global, const ExportFlags& f) {
   auto config = LoadConfig(global);
   if (!config.ok()) return ReportError(config.status());
-  if (Status s = RequireLocalRoot(*config, "export"); !s.ok()) return ReportError(s);
   auto selection = Selection(f);
   if (!selection.ok()) return ReportError(selection.status());
   sink::ExportOptions options;

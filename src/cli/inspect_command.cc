@@ -54,7 +54,7 @@ Status InspectFile(const std::string& path, bool json) {
 
 Status InspectDataset(const Config& config, const std::string& name, bool json) {
   PQ_ASSIGN_OR_RETURN(const DatasetConfig* ds, config.FindDataset(name));
-  auto storage = storage::MakeLocalStorage(config.storage.root);
+  PQ_ASSIGN_OR_RETURN(auto storage, storage::OpenStorage(config.storage));
   nlohmann::json out = {{"dataset", ds->name}, {"root", config.storage.root}, {"layout", ds->layout},
                         {"compression", CodecName(ds->compression)}, {"partitions", nlohmann::json::array()}};
   int64_t rows = 0, bytes = 0;
@@ -100,7 +100,6 @@ int Run(const GlobalOptions& global, const InspectFlags& f) {
   } else {
     auto config = LoadConfig(global);
     if (!config.ok()) return ReportError(config.status());
-    if (Status local = RequireLocalRoot(*config, "inspect"); !local.ok()) return ReportError(local);
     s = InspectDataset(*config, f.target, f.json);
   }
   return s.ok() ? kExitOk : ReportError(s);

@@ -5,24 +5,15 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "storage/aws_credentials.h"
 #include "storage/s3_client.h"
+#include "storage/s3_storage.h"
 
 namespace pqflow::cli {
 
 namespace {
 
-// The S3 client of an s3:// storage root: endpoint, region and credentials from the config,
-// else the standard AWS environment and shared files.
 Result<std::unique_ptr<storage::S3Client>> ClientFor(const Config& config, const S3Root& root) {
-  const StorageConfig& st = config.storage;
-  storage::S3ClientOptions options;
-  options.bucket = root.bucket;
-  options.region = !st.region.empty() ? st.region : storage::LoadAwsRegion(st.profile);
-  if (options.region.empty()) options.region = "us-east-1";
-  options.endpoint = !st.endpoint.empty() ? st.endpoint : "https://s3." + options.region + ".amazonaws.com";
-  options.path_style = st.path_style.value_or(!st.endpoint.empty());
-  PQ_ASSIGN_OR_RETURN(options.credentials, storage::LoadAwsCredentials(st.profile));
+  PQ_ASSIGN_OR_RETURN(storage::S3ClientOptions options, storage::S3ClientOptionsFor(config.storage, root));
   return storage::S3Client::Make(std::move(options));
 }
 

@@ -54,10 +54,10 @@ int Serve(const GlobalOptions& global, const std::string& listen, bool allow_una
   SignalWatcher signals;
   auto config = LoadConfig(global);
   if (!config.ok()) return ReportError(config.status());
-  if (Status s = RequireLocalRoot(*config, "serve"); !s.ok()) return ReportError(s);
   if (!listen.empty()) config->server.listen = listen;
 
-  auto storage = storage::MakeLocalStorage(config->storage.root);
+  auto storage = storage::OpenStorage(config->storage);
+  if (!storage.ok()) return ReportError(storage.status().WithContext("starting pqflow serve"));
   duck::DatabaseOptions db_options;
   auto db = duck::Database::Open(db_options);
   if (!db.ok()) return ReportError(db.status());
@@ -65,7 +65,7 @@ int Serve(const GlobalOptions& global, const std::string& listen, bool allow_una
   ingest_options.log = [quiet](const std::string& line) {
     if (!quiet || line.rfind("error:", 0) == 0) std::fprintf(stderr, "pqflow serve: %s\n", line.c_str());
   };
-  auto ingest = ingest::IngestService::Open(*config, storage.get(), &*db, ingest_options);
+  auto ingest = ingest::IngestService::Open(*config, storage->get(), &*db, ingest_options);
   if (!ingest.ok()) return ReportError(ingest.status().WithContext("starting pqflow serve"));
   ingest::IngestStats replay = (*ingest)->Stats();
   if (replay.replayed_records > 0 || replay.wal_tail_cut_bytes > 0) {
@@ -77,6 +77,7 @@ int Serve(const GlobalOptions& global, const std::string& listen, bool allow_una
 
   server::HttpServerOptions http_options;
   http_options.allow_unauthenticated = allow_unauthenticated;
+  http_options.storage = storage->get();
   auto http = server::HttpServer::Make((*ingest)->config(), ingest->get(), http_options);
   if (!http.ok()) return ReportError(http.status());
   if (Status s = (*http)->Bind(); !s.ok()) return ReportError(s);

@@ -23,10 +23,6 @@ void AddValidateCommand(CLI::App& app, const GlobalOptions& global, int* exit_co
       *exit_code = ReportError(config.status());
       return;
     }
-    if (Status s = RequireLocalRoot(*config, "validate"); !s.ok()) {
-      *exit_code = ReportError(s);
-      return;
-    }
     auto report = sink::ValidateDataset(*config, flags->dataset);
     if (!report.ok()) {
       *exit_code = ReportError(report.status());

@@ -308,7 +308,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
   if (const toml::node* n = root.get("storage")) {
     if (!n->is_table()) return r.Error(n, "storage", "expected a table");
     const toml::table& st = *n->as_table();
-    PQ_RETURN_IF_ERROR(r.CheckKeys(st, "storage.", {"root", "endpoint", "region", "path_style", "profile"}));
+    PQ_RETURN_IF_ERROR(r.CheckKeys(st, "storage.", {"root", "endpoint", "region", "path_style", "profile", "cache_dir",
+                                                    "cache_size", "part_size", "parallel_uploads"}));
     PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "root", &config.storage.root));
     PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "endpoint", &config.storage.endpoint));
     PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "region", &config.storage.region));
@@ -317,13 +318,25 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& origin
       if (!ps->is_boolean()) return r.Error(ps, "storage.path_style", "expected true or false");
       config.storage.path_style = ps->value<bool>();
     }
+    PQ_RETURN_IF_ERROR(r.GetString(st, "storage.", "cache_dir", &config.storage.cache_dir));
+    if (!config.storage.cache_dir.empty()) config.storage.cache_dir = ResolvePath(base_dir, config.storage.cache_dir);
+    PQ_RETURN_IF_ERROR(r.GetByteSize(st, "storage.", "cache_size", &config.storage.cache_size));
+    PQ_RETURN_IF_ERROR(r.GetByteSize(st, "storage.", "part_size", &config.storage.part_size));
+    if (const toml::node* ps = st.get("part_size"); ps && config.storage.part_size < (int64_t{5} << 20)) {
+      return r.Error(ps, "storage.part_size", "expected at least 5MB (S3's smallest multipart part)");
+    }
+    int64_t uploads = config.storage.parallel_uploads;
+    PQ_RETURN_IF_ERROR(r.GetInt(st, "storage.", "parallel_uploads", 1, &uploads));
+    config.storage.parallel_uploads = static_cast<int>(uploads);
     const bool s3 = ParseS3Root(config.storage.root).has_value();
     if (config.storage.root.rfind("s3://", 0) == 0 && !s3) {
       return r.Error(st.get("root"), "storage.root", "expected s3://bucket or s3://bucket/prefix");
     }
-    if (!s3 && (!config.storage.endpoint.empty() || !config.storage.region.empty() || config.storage.path_style ||
-                !config.storage.profile.empty())) {
-      return r.Error(&st, "storage", "endpoint, region, path_style and profile are for s3:// roots only");
+    for (const char* key : {"endpoint", "region", "path_style", "profile", "cache_dir", "cache_size", "part_size",
+                            "parallel_uploads"}) {
+      if (!s3 && st.get(key) != nullptr) {
+        return r.Error(st.get(key), std::string("storage.") + key, "is for s3:// roots only");
+      }
     }
   }
   if (!ParseS3Root(config.storage.root)) config.storage.root = ResolvePath(base_dir, config.storage.root);

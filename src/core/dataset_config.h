@@ -165,6 +165,13 @@ struct StorageConfig {
   std::string region;
   std::optional<bool> path_style;
   std::string profile;
+  // S3 roots only: where staged uploads, dataset locks and the read cache live locally
+  // (default $XDG_CACHE_HOME/pqflow, else ~/.cache/pqflow; a directory per bucket and prefix
+  // below it), the read cache's size, the multipart part size and how many uploads run at once.
+  std::string cache_dir;
+  int64_t cache_size = int64_t{4} << 30;
+  int64_t part_size = int64_t{8} << 20;
+  int parallel_uploads = 8;
 };
 
 // "s3://bucket/prefix" -> {bucket, "prefix"} (no trailing '/'); nullopt for a local root.

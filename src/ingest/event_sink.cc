@@ -190,7 +190,9 @@ Result<bool> EventSink::CoveredByFiles(const Buffer& buffer, Lsn lsn) {
     PQ_ASSIGN_OR_RETURN(auto files, storage_->List(dir));
     for (const auto& f : files) {
       if (Directory(f.path) != dir || FileNumber(base, BaseName(f.path)) == 0) continue;
-      auto kv = writer_->ReadKvMetadata(storage_->LocalPath(f.path));
+      auto local = storage_->OpenForReading({f});  // on S3: a copy in the read cache
+      if (!local.ok()) return local.status().WithContext("recovering: reading " + f.path);
+      auto kv = writer_->ReadKvMetadata(local->local_paths[0]);
       if (!kv.ok()) return kv.status().WithContext("recovering: reading the footer of " + f.path);
       auto first = kv->find("pqflow_wal_first");
       auto last = kv->find("pqflow_wal_last");

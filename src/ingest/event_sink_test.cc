@@ -80,7 +80,7 @@ class EventSinkTest : public ::testing::Test {
     return r->GetOr(0, 0, "NULL");
   }
 
-  std::string Path(const std::string& rel) { return storage_->LocalPath(rel); }
+  std::string Path(const std::string& rel) { return storage_->DisplayPath(rel); }
 
   bool WaitFor(const std::string& rel) {
     for (int i = 0; i < 300; ++i) {

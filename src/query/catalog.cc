@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <regex>
 #include <set>
 
@@ -14,8 +13,6 @@ namespace pqflow::query {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 const ColumnSpec* FindColumn(const Relation& rel, const std::string& name) {
   for (const auto& c : rel.columns) {
     if (c.name == name && c.in_file) return &c;
@@ -24,36 +21,32 @@ const ColumnSpec* FindColumn(const Relation& rel, const std::string& name) {
 }
 
 struct LayoutFile {
-  std::string path;
-  uint64_t bytes = 0;
+  storage::FileInfo info;
   PartitionValues values;
 };
 
-// Every published file of a layout with the partition values its path encodes. Names
-// starting with '.' or '_' (staging, manifests) are not data and are never descended into.
-std::vector<LayoutFile> ListLayoutFiles(const std::string& root_text, const PathTemplate& layout) {
-  std::vector<LayoutFile> files;
-  const std::string root = StorageRootPath(root_text);
-  const fs::path base = fs::path(root) / layout.StaticDirectory();
-  std::error_code ec;
-  if (!fs::is_directory(base, ec)) return files;
-  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (!name.empty() && (name[0] == '.' || name[0] == '_')) {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file(ec) || it->path().extension() != ".parquet") continue;
-    // Below `root` by construction: a prefix cut, not fs::relative (which resolves every path).
-    const std::string full = it->path().generic_string();
-    const std::string relative = full.substr(std::min(full.size(), root.size() + (root.ends_with('/') ? 0 : 1)));
-    auto values = layout.Parse(relative);
-    if (!values.ok()) continue;  // another layout's file sharing the directory
-    files.push_back({it->path().string(), static_cast<uint64_t>(it->file_size(ec)), std::move(*values)});
+// A path segment starting with '.' or '_' (staging, manifests) is not data.
+bool HasHiddenSegment(std::string_view path) {
+  for (size_t start = 0; start < path.size();) {
+    if (path[start] == '.' || path[start] == '_') return true;
+    const size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
   }
-  std::sort(files.begin(), files.end(), [](const LayoutFile& a, const LayoutFile& b) { return a.path < b.path; });
-  return files;
+  return false;
+}
+
+// Every published file of a layout with the partition values its path encodes.
+Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const PathTemplate& layout) {
+  PQ_ASSIGN_OR_RETURN(auto listed, storage.List(layout.StaticDirectory()));
+  std::vector<LayoutFile> files;
+  for (auto& f : listed) {
+    if (!f.path.ends_with(".parquet") || HasHiddenSegment(f.path)) continue;
+    auto values = layout.Parse(f.path);
+    if (!values.ok()) continue;  // another layout's file sharing the directory
+    files.push_back({std::move(f), std::move(*values)});
+  }
+  return files;  // in path order, as List returns them
 }
 
 // The time column as a partition column: exact for a DATE column of a daily layout, else
@@ -228,12 +221,6 @@ Result<std::vector<size_t>> SelectFiles(duck::Connection& conn, const std::vecto
 
 }  // namespace
 
-std::string StorageRootPath(const std::string& root) {
-  std::error_code ec;
-  fs::path abs = fs::absolute(root, ec);
-  return (ec ? fs::path(root) : abs).lexically_normal().generic_string();
-}
-
 std::vector<Relation> ListRelations(const Config& config) {
   std::vector<Relation> out;
   for (const auto& [name, ds] : config.datasets) {
@@ -253,8 +240,9 @@ std::vector<std::string> RelationNames(const Config& config) {
   return names;
 }
 
-Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, const std::string& sql,
-                                              const std::vector<std::string>& used, const QueryAccess& access) {
+Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
+                                              const std::string& sql, const std::vector<std::string>& used,
+                                              const QueryAccess& access) {
   std::set<std::string> wanted;
   for (const auto& u : used) wanted.insert(AsciiLower(u));
   struct Pending {
@@ -294,7 +282,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     scan.relation = p.rel.name;
     std::vector<LayoutFile> files;
     auto list = [&]() -> Status {
-      files = ListLayoutFiles(config.storage.root, p.layout);
+      PQ_ASSIGN_OR_RETURN(files, ListLayoutFiles(storage, p.layout));
       return Status::OK();
     };
     const std::string live_table = "__pqflow_live_" + std::to_string(scans.size());
@@ -306,7 +294,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
       PQ_RETURN_IF_ERROR(list());
     }
     scan.files_total = files.size();
-    for (const auto& f : files) scan.bytes_total += f.bytes;
+    for (const auto& f : files) scan.bytes_total += static_cast<uint64_t>(f.info.size);
     std::vector<size_t> chosen;
     auto pred = predicates.find(p.rel.name);
     if (pred != predicates.end() && !files.empty()) {
@@ -316,12 +304,18 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     } else {
       for (size_t i = 0; i < files.size(); ++i) chosen.push_back(i);
     }
-    std::vector<std::string> paths;
+    std::vector<storage::FileInfo> selected;
     for (size_t i : chosen) {
-      paths.push_back(files[i].path);
-      scan.bytes_selected += files[i].bytes;
+      selected.push_back(files[i].info);
+      scan.bytes_selected += static_cast<uint64_t>(files[i].info.size);
     }
-    scan.files_selected = paths.size();
+    scan.files_selected = selected.size();
+    // Local paths for DuckDB: the files themselves, or (S3) copies fetched into the cache.
+    PQ_ASSIGN_OR_RETURN(storage::ReadableFiles readable, storage.OpenForReading(selected));
+    scan.bytes_fetched = readable.bytes_fetched;
+    scan.files_fetched = readable.files_fetched;
+    scan.pin = readable.pin;
+    const std::vector<std::string>& paths = readable.local_paths;
     std::string body = paths.empty() ? EmptyRelationSql(p.rel) : ReadParquetSql(p.rel, paths);
     if (live) {
       PQ_ASSIGN_OR_RETURN(duck::QueryResult n, conn.Query("SELECT count(*) FROM " + live_table));

@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/dataset_config.h"
 #include "core/status.h"
 #include "duck/duck.h"
+#include "storage/storage.h"
 
 namespace pqflow::query {
 
@@ -24,10 +26,6 @@ struct Relation {
   std::string tenant_column;        // empty: the relation has no tenant (workspace) column
   std::string project_column;       // empty: the relation has no project column
 };
-
-// The storage root as the views spell their files (absolute, normalised): what the query
-// guard must allow reading.
-std::string StorageRootPath(const std::string& root);
 
 // Datasets first, then the streams whose name no dataset has.
 std::vector<Relation> ListRelations(const Config& config);
@@ -62,11 +60,15 @@ struct RelationScan {
   uint64_t bytes_selected = 0;
   std::string partition_filter;  // the predicate used on the partition values ("" = none)
   uint64_t live_rows = 0;        // rows read from the server's buffers
+  uint64_t bytes_fetched = 0;    // S3: downloaded into the local cache for this query
+  size_t files_fetched = 0;
+  std::shared_ptr<void> pin;     // keeps the selected files' cached copies until the query ends
 };
 
 // Creates a temporary view for each relation in `used` (names as the query spells them),
-// over the files that `sql`'s partition filters can need.
-Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, const std::string& sql,
-                                              const std::vector<std::string>& used, const QueryAccess& access);
+// over the files of `storage` that `sql`'s partition filters can need.
+Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
+                                              const std::string& sql, const std::vector<std::string>& used,
+                                              const QueryAccess& access);
 
 }  // namespace pqflow::query

@@ -43,6 +43,7 @@ class CatalogTest : public ::testing::Test {
     auto config = ParseConfig(kConfig, "test.toml", dir_.path());
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     config_ = *config;
+    storage_ = storage::MakeLocalStorage(config_.storage.root);
     db_ = std::make_unique<duck::Database>(duck::Database::Open({}).value());
     conn_ = std::make_unique<duck::Connection>(duck::Connection::Make(*db_).value());
     // 2 projects x 5 days, one file each with 10 rows of views = day number.
@@ -70,13 +71,14 @@ class CatalogTest : public ::testing::Test {
 
   pqflow::testing::TempDir dir_;
   Config config_;
+  std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
 };
 
 TEST_F(CatalogTest, AViewReadsOnlyTheFilesItsPartitionFiltersNeed) {
   const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'docs' AND date >= '2026-01-04'";
-  auto scans = CreateViews(*conn_, config_, sql, {"pageviews"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, sql, {"pageviews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   ASSERT_EQ(scans->size(), 1u);
   EXPECT_EQ((*scans)[0].files_total, 10u);
@@ -87,7 +89,7 @@ TEST_F(CatalogTest, AViewReadsOnlyTheFilesItsPartitionFiltersNeed) {
 }
 
 TEST_F(CatalogTest, AnUnfilteredQuerySeesEveryFile) {
-  auto scans = CreateViews(*conn_, config_, "SELECT count(*) FROM pageviews", {"PageViews"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT count(*) FROM pageviews", {"PageViews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   EXPECT_EQ((*scans)[0].files_selected, 10u);
   EXPECT_EQ(Scalar("SELECT count(*), sum(views) FROM pageviews"), 100);
@@ -95,7 +97,7 @@ TEST_F(CatalogTest, AnUnfilteredQuerySeesEveryFile) {
 }
 
 TEST_F(CatalogTest, ARelationWithoutFilesIsAnEmptyViewOfItsColumns) {
-  auto scans = CreateViews(*conn_, config_, "SELECT * FROM events", {"events"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT * FROM events", {"events"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   EXPECT_EQ((*scans)[0].files_total, 0u);
   EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 0);
@@ -103,14 +105,14 @@ TEST_F(CatalogTest, ARelationWithoutFilesIsAnEmptyViewOfItsColumns) {
   ASSERT_TRUE(cols.ok());
   EXPECT_EQ(cols->GetOr(0, 0, ""), "timestamp");
   // A filter that matches no file gives an empty view too, with the same columns.
-  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM pageviews WHERE date > '2027-01-01'", {"pageviews"}, {}).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT * FROM pageviews WHERE date > '2027-01-01'", {"pageviews"}, {}).ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM (DESCRIBE pageviews)"), 3);
 }
 
 TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
   // Empty first: the view already has year and month.
-  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM qp", {"qp"}, {}).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT * FROM qp", {"qp"}, {}).ok());
   auto cols = conn_->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE qp)");
   ASSERT_TRUE(cols.ok());
   EXPECT_EQ(cols->GetOr(0, 0, ""), "day,ms,year,month");
@@ -121,7 +123,7 @@ TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
     std::filesystem::create_directories(std::filesystem::path(dir_ / "data/" + rel).parent_path());
     ASSERT_TRUE(conn_->Execute("COPY (SELECT DATE '" + d + "' AS day, 1.5 AS ms) TO '" + (dir_ / "data/" + rel) + "'").ok());
   }
-  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT * FROM qp", {"qp"}, {}).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT * FROM qp", {"qp"}, {}).ok());
   cols = conn_->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE qp)");
   EXPECT_EQ(cols->GetOr(0, 0, ""), "day,ms,year,month");
   EXPECT_EQ(Scalar("SELECT sum(year * 100 + month) FROM qp"), 202510 + 202511);
@@ -131,17 +133,17 @@ TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
 TEST_F(CatalogTest, AProjectRestrictedCallerSeesOnlyItsProjects) {
   QueryAccess docs_only;
   docs_only.projects = {"docs"};
-  ASSERT_TRUE(CreateViews(*conn_, config_, "SELECT 1 FROM pageviews", {"pageviews"}, docs_only).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT 1 FROM pageviews", {"pageviews"}, docs_only).ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 50);
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews WHERE project_slug = 'blog'"), 0);
-  auto denied = CreateViews(*conn_, config_, "SELECT 1 FROM qp", {"qp"}, docs_only);
+  auto denied = CreateViews(*conn_, config_, *storage_, "SELECT 1 FROM qp", {"qp"}, docs_only);
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(denied.status().message().find("qp has no project column"), std::string::npos);
 }
 
 TEST_F(CatalogTest, AWorkspaceRestrictedCallerCannotReadARelationWithoutTenantColumn) {
-  auto scans = CreateViews(*conn_, config_, "SELECT * FROM pageviews", {"pageviews"}, QueryAccess{{42}, {}, nullptr});
+  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT * FROM pageviews", {"pageviews"}, QueryAccess{{42}, {}, nullptr});
   ASSERT_FALSE(scans.ok());
   EXPECT_EQ(scans.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(scans.status().message().find("pageviews has no tenant column"), std::string::npos);

@@ -13,22 +13,30 @@ namespace pqflow::query {
 
 namespace {
 
-// A database for one query, locked down before any view exists.
+// A database for one query, locked down before any view exists, and the storage its files
+// come from (the caller's, or one opened for this query).
 struct Session {
   duck::Database db;
   duck::Connection conn;
+  std::unique_ptr<storage::Storage> owned_storage;
+  storage::Storage* storage = nullptr;
 };
 
-Result<Session> OpenSession(const Config& config) {
+Result<Session> OpenSession(const Config& config, storage::Storage* storage) {
+  std::unique_ptr<storage::Storage> owned;
+  if (storage == nullptr) {
+    PQ_ASSIGN_OR_RETURN(owned, storage::OpenStorage(config.storage));
+    storage = owned.get();
+  }
   PQ_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open({}));
   PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
   PQ_RETURN_IF_ERROR(conn.Execute("SET TimeZone = 'UTC'"));
   QueryLimits limits;
-  limits.readable_directories = {StorageRootPath(config.storage.root)};
+  limits.readable_directories = {storage->ReadableRoot()};
   limits.memory_limit = std::to_string(config.query.memory_limit) + "B";
   limits.threads = config.query.threads;
   PQ_RETURN_IF_ERROR(LockDownDatabase(conn, limits));
-  return Session{std::move(db), std::move(conn)};
+  return Session{std::move(db), std::move(conn), std::move(owned), storage};
 }
 
 std::string ExplainText(duck::Connection& conn, const std::string& sql, const std::vector<RelationScan>& scans) {
@@ -38,6 +46,10 @@ std::string ExplainText(duck::Connection& conn, const std::string& sql, const st
            HumanBytes(static_cast<int64_t>(s.bytes_selected)) + " of " + HumanBytes(static_cast<int64_t>(s.bytes_total)) +
            (s.partition_filter.empty() ? " (no partition filter)" : " (partition filter: " + s.partition_filter + ")") +
            "\n";
+    if (s.files_fetched > 0) {
+      out += "  fetched " + std::to_string(s.files_fetched) + " of them (" +
+             HumanBytes(static_cast<int64_t>(s.bytes_fetched)) + ") into the local cache\n";
+    }
   }
   auto plan = conn.Query("EXPLAIN " + sql);
   if (plan.ok()) {
@@ -57,7 +69,7 @@ Result<QueryOutcome> RunInSession(Session& session, const Config& config, const 
                                   const QueryOptions& options) {
   PQ_ASSIGN_OR_RETURN(std::vector<std::string> used, CheckReadOnlyQuery(session.conn, sql, RelationNames(config)));
   QueryOutcome outcome;
-  PQ_ASSIGN_OR_RETURN(outcome.scans, CreateViews(session.conn, config, sql, used, options.access));
+  PQ_ASSIGN_OR_RETURN(outcome.scans, CreateViews(session.conn, config, *session.storage, sql, used, options.access));
   const auto timeout = std::chrono::seconds(config.query.timeout_seconds);
   PQ_ASSIGN_OR_RETURN(QueryDeadline deadline, QueryDeadline::Start(session.conn, timeout));
   if (options.explain) {
@@ -83,17 +95,17 @@ Result<std::string> FindRelation(const Config& config, const std::string& name) 
 }  // namespace
 
 Result<QueryOutcome> RunUserQuery(const Config& config, const std::string& sql, const QueryOptions& options) {
-  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config));
+  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options.storage));
   return RunInSession(session, config, sql, options);
 }
 
 Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_json, const QueryOptions& options) {
   PQ_ASSIGN_OR_RETURN(AggregationSpec spec, ParseAggregationSpec(spec_json));
   PQ_ASSIGN_OR_RETURN(std::string relation, FindRelation(config, spec.dataset));
-  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config));
+  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options.storage));
   // The columns come from the view itself, so a spec is checked against what queries see.
   const std::string all = "SELECT * FROM " + duck::QuoteIdentifier(relation);
-  PQ_RETURN_IF_ERROR(CreateViews(session.conn, config, all, {relation}, options.access).status());
+  PQ_RETURN_IF_ERROR(CreateViews(session.conn, config, *session.storage, all, {relation}, options.access).status());
   PQ_ASSIGN_OR_RETURN(duck::QueryResult described, session.conn.Query("DESCRIBE " + all));
   std::vector<RelationColumn> columns;
   for (size_t r = 0; r < described.row_count(); ++r) {

@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "query/catalog.h"
 #include "query/query_output.h"
+#include "storage/storage.h"
 
 namespace pqflow::query {
 
@@ -21,6 +22,9 @@ struct QueryOptions {
   QueryAccess access;
   // Instead of the rows: which files each relation reads after pruning, and DuckDB's plan.
   bool explain = false;
+  // Where the files are; null: the configuration's storage, opened for this query. The server
+  // passes its own so that the S3 read cache is shared.
+  storage::Storage* storage = nullptr;
 };
 
 struct QueryOutcome {

@@ -14,6 +14,7 @@
 
 #include "core/dataset_config.h"
 #include "core/status.h"
+#include "storage/storage.h"
 #include "ingest/ingest_service.h"
 #include "query/query_session.h"
 #include "server/auth.h"
@@ -26,6 +27,9 @@ struct HttpServerOptions {
   // No keys configured and this set: requests need no key (refused unless listening on a
   // loopback address).
   bool allow_unauthenticated = false;
+  // Where queries read the datasets (shared, so S3's read cache is one per server); null:
+  // each query opens the configuration's storage.
+  storage::Storage* storage = nullptr;
 };
 
 class HttpServer {

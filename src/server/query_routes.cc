@@ -71,9 +71,10 @@ void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outc
     return;
   }
   size_t files = 0, total = 0;
-  uint64_t bytes = 0, live = 0;
+  uint64_t bytes = 0, live = 0, fetched = 0;
   for (const auto& s : outcome->scans) {
     live += s.live_rows;
+    fetched += s.bytes_fetched;
     files += s.files_selected;
     total += s.files_total;
     bytes += s.bytes_selected;
@@ -81,6 +82,7 @@ void SendOutcome(httplib::Response& res, const Result<query::QueryOutcome>& outc
   res.set_header("X-Pqflow-Files-Read", std::to_string(files) + " of " + std::to_string(total));
   res.set_header("X-Pqflow-Bytes-Read", std::to_string(bytes));
   res.set_header("X-Pqflow-Live-Rows", std::to_string(live));
+  res.set_header("X-Pqflow-Bytes-Fetched", std::to_string(fetched));
   res.status = 200;
   const char* type = format == query::OutputFormat::kCsv      ? "text/csv"
                      : format == query::OutputFormat::kNdjson ? "application/x-ndjson"
@@ -96,6 +98,7 @@ query::QueryOptions HttpServer::OptionsFor(const ApiKey& key, query::OutputForma
   options.access.workspaces = key.workspaces;
   options.access.projects = key.projects;
   options.access.live = live_rows_.get();
+  options.storage = options_.storage;
   return options;
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -87,8 +88,8 @@ class ProgressPoller {
 
 class ExportRun {
  public:
-  ExportRun(const Config& config, const DatasetConfig& ds, const ExportOptions& options)
-      : ds_(ds), options_(options), storage_(storage::MakeLocalStorage(config.storage.root)) {}
+  ExportRun(storage::Storage& storage, const DatasetConfig& ds, const ExportOptions& options)
+      : ds_(ds), options_(options), storage_(&storage) {}
 
   Result<RunReport> Run() {
     auto start = std::chrono::steady_clock::now();
@@ -344,10 +345,14 @@ class ExportRun {
                     std::to_string(report_.rows_rejected) + " rejected, " + std::to_string(report_.rows_outside_dates) +
                     " outside the dates)");
     }
-    std::string files, cols;
+    std::vector<storage::FileInfo> published;
     for (const auto& f : report_.files) {
-      if (f.split.empty()) files += (files.empty() ? "" : ", ") + QuoteLiteral(storage_->LocalPath(f.path));
+      if (f.split.empty()) published.push_back({f.path, f.bytes, 0, ""});
     }
+    // Read back from where they were published (on S3: downloaded again, not the staged copies).
+    PQ_ASSIGN_OR_RETURN(storage::ReadableFiles readable, storage_->OpenForReading(published));
+    std::string files, cols;
+    for (const auto& path : readable.local_paths) files += (files.empty() ? "" : ", ") + QuoteLiteral(path);
     for (const ColumnSpec* c : ds_.FileColumns()) {
       if (c->expr.empty()) cols += (cols.empty() ? "" : ", ") + ("CAST(" + QuoteIdentifier(c->name) + " AS VARCHAR)");
     }
@@ -624,14 +629,15 @@ class ExportRun {
       if (main) report_.rows_read += p.rows;
       if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
       if (postgres() && p.previous) PQ_RETURN_IF_ERROR(KeepDeletedRows(&p));
-      NameFiles(path, &p);
       if (!options_.overwrite && !options_.delete_after_export && p.previous && FilesMatch(*storage_, *p.previous)) {
         if (main) {
           report_.rows_skipped += p.rows;
-          report_.skipped.push_back({p.dest[0], p.rows, "already exists, skipping"});
+          report_.skipped.push_back({p.previous->files.empty() ? path : p.previous->files[0].path, p.rows,
+                                     "already exists, skipping"});
         }
         continue;
       }
+      NameFiles(path, &p);
       for (size_t i = 0; i < p.staged.size(); ++i) {
         report_.files.push_back({p.dest[i], layouts_[p.layout].split, p.staged[i].rows, p.staged[i].bytes, options_.dry_run});
         (main ? report_.bytes_written : report_.split_bytes_written) += p.staged[i].bytes;
@@ -651,13 +657,11 @@ class ExportRun {
     }));
     std::vector<std::pair<std::string, std::string>> moves;
     std::vector<std::string> superseded;
-    std::vector<std::string> fresh;  // files of partitions that had no manifest before
+    std::vector<std::string> fresh;  // every new file (NameFiles: never an old name)
     for (const Partition* p : to_publish) {
       for (size_t i = 0; i < p->staged.size(); ++i) moves.emplace_back(p->staged[i].local_path, p->dest[i]);
-      if (!p->previous) {
-        fresh.insert(fresh.end(), p->dest.begin(), p->dest.end());
-        continue;
-      }
+      fresh.insert(fresh.end(), p->dest.begin(), p->dest.end());
+      if (!p->previous) continue;
       // Files of the previous version that the new one does not replace go after the new
       // manifest is in place.
       for (const auto& f : p->previous->files) {
@@ -669,8 +673,8 @@ class ExportRun {
     if (s.ok()) s = storage_->SyncPublished().WithContext("export " + ds_.name);
     if (s.ok()) s = storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests");
     if (!s.ok()) {
-      // Without their manifests the new partitions are incomplete: take their files back so
-      // that a failed run (a full disk, say) leaves no new file visible.
+      // Without their manifests the new files are not part of the dataset: take them back so
+      // that a failed run (a full disk, a dead S3 endpoint) leaves no new file visible.
       for (const auto& path : fresh) (void)storage_->Delete(path);
       return s;
     }
@@ -743,19 +747,24 @@ class ExportRun {
 
   // Final names: the layout's name (or -0001, -0002... when rotated); around kept files,
   // the next free numbers.
+  // Names for a partition's new files. They never reuse a name the partition's previous
+  // version lists, so that until the new manifest replaces the old one the old files are all
+  // still there (on S3 a partition is never half old, half new), and a failed run can take
+  // every new file back. So an --overwrite of a one-file partition alternates between the
+  // layout's name and its "-0001" form.
   static void NameFiles(const std::string& path, Partition* p) {
-    if (p->kept.empty()) {
-      for (size_t i = 0; i < p->staged.size(); ++i) {
-        p->dest.push_back(p->staged.size() == 1 ? path : RotatedFileName(path, static_cast<int>(i) + 1));
-      }
+    std::set<std::string> taken;
+    for (const auto& f : p->kept) taken.insert(f.path);
+    if (p->previous) {
+      for (const auto& f : p->previous->files) taken.insert(f.path);
+    }
+    if (p->staged.size() == 1 && taken.count(path) == 0) {
+      p->dest.push_back(path);
       return;
     }
     int n = 1;
     for (size_t i = 0; i < p->staged.size(); ++i) {
-      auto used = [&](const std::string& name) {
-        return std::any_of(p->kept.begin(), p->kept.end(), [&](const ManifestFile& f) { return f.path == name; });
-      };
-      while (used(RotatedFileName(path, n))) ++n;
+      while (taken.count(RotatedFileName(path, n)) > 0) ++n;
       p->dest.push_back(RotatedFileName(path, n++));
     }
   }
@@ -801,15 +810,15 @@ class ExportRun {
     std::string dir = ".pqflow/runs/" + ds_.name + "/" + report_.run_id + "/";
     if (options_.on_error == OnError::kQuarantine && !report_.rejects.empty()) {
       PQ_RETURN_IF_ERROR(storage_->WriteFileAtomic(dir + "rejects.ndjson", report_.RejectsNdjson()));
-      report_.rejects_path = storage_->LocalPath(dir + "rejects.ndjson");
+      report_.rejects_path = storage_->DisplayPath(dir + "rejects.ndjson");
     }
-    report_.report_path = storage_->LocalPath(dir + "report.json");
+    report_.report_path = storage_->DisplayPath(dir + "report.json");
     return storage_->WriteFileAtomic(dir + "report.json", report_.ToJson());
   }
 
   const DatasetConfig& ds_;
   const ExportOptions& options_;
-  std::unique_ptr<storage::Storage> storage_;
+  storage::Storage* storage_;
   std::unique_ptr<storage::DatasetLock> lock_;
   std::vector<Layout> layouts_;
   std::vector<source::InputFile> inputs_;
@@ -841,8 +850,9 @@ Result<RunReport> RunExport(const Config& config, const std::string& dataset, co
   if (postgres && !options.selection.explicit_inputs.empty()) {
     return Status::InvalidArgument("--input does not apply to dataset " + ds->name + ", which reads PostgreSQL");
   }
+  PQ_ASSIGN_OR_RETURN(auto storage, storage::OpenStorage(config.storage));
   if (!postgres || options.selection.mode != source::DateMode::kHistorical) {
-    ExportRun run(config, *ds, options);
+    ExportRun run(*storage, *ds, options);
     return run.Run();
   }
   // PostgreSQL backfill: one transaction and one run per date present, so that a stopped
@@ -863,7 +873,7 @@ Result<RunReport> RunExport(const Config& config, const std::string& dataset, co
         options.progress(dates[i].ToIso() + " " + step, 100.0 * static_cast<double>(i) / static_cast<double>(dates.size()));
       };
     }
-    ExportRun run(config, *ds, one);
+    ExportRun run(*storage, *ds, one);
     auto report = run.Run();
     if (!report.ok()) return report.status().WithContext("export " + ds->name + " --historical: date " + dates[i].ToIso());
     if (i == 0) total = *report;

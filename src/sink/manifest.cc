@@ -137,7 +137,7 @@ std::string SourceFingerprint(const std::vector<ManifestSource>& sources) {
 
 Result<Manifest> ReadManifest(storage::Storage& storage, const std::string& path) {
   PQ_ASSIGN_OR_RETURN(std::string text, storage.ReadFile(path));
-  return Manifest::FromJson(text, storage.LocalPath(path));
+  return Manifest::FromJson(text, storage.DisplayPath(path));
 }
 
 bool FilesMatch(storage::Storage& storage, const Manifest& manifest) {

@@ -328,7 +328,7 @@ TEST_F(PartitionCompleteTest, IncompleteWithoutAReadableManifest) {
   auto corrupt = ReadManifest(*storage_, manifest_path_);
   ASSERT_FALSE(corrupt.ok());
   EXPECT_EQ(corrupt.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(corrupt.status().message().find(storage_->LocalPath(manifest_path_)), std::string::npos)
+  EXPECT_NE(corrupt.status().message().find(storage_->DisplayPath(manifest_path_)), std::string::npos)
       << corrupt.status().message();
 }
 

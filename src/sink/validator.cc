@@ -29,10 +29,13 @@ struct Check {
     if (st->size != f.bytes) {
       return Issue(f.path, "size " + std::to_string(st->size) + " bytes, manifest says " + std::to_string(f.bytes));
     }
-    auto sha = Sha256File(storage.LocalPath(f.path));
+    auto local = storage.OpenForReading({*st});  // on S3: a copy in the read cache
+    if (!local.ok()) return Issue(f.path, local.status().message());
+    const std::string& path = local->local_paths[0];
+    auto sha = Sha256File(path);
     if (!sha.ok()) return Issue(f.path, sha.status().message());
     if (*sha != f.sha256) return Issue(f.path, "SHA-256 differs from the manifest (file changed or corrupted)");
-    auto rows = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(storage.LocalPath(f.path)) + ")");
+    auto rows = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(path) + ")");
     if (!rows.ok()) return Issue(f.path, "not readable as Parquet: " + rows.status().message());
     int64_t n = rows->row_count() == 1 ? rows->GetInt64(0, 0, -1) : -1;
     if (n != f.rows) return Issue(f.path, std::to_string(n) + " rows, manifest says " + std::to_string(f.rows));
@@ -58,7 +61,7 @@ std::vector<std::string> DisjointPrefixes(const std::vector<PathTemplate>& layou
 
 Result<ValidationReport> ValidateDataset(const Config& config, const std::string& dataset) {
   PQ_ASSIGN_OR_RETURN(const DatasetConfig* ds, config.FindDataset(dataset));
-  auto storage = storage::MakeLocalStorage(config.storage.root);
+  PQ_ASSIGN_OR_RETURN(auto storage, storage::OpenStorage(config.storage));
   PQ_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open({}));
   PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
   ValidationReport report;

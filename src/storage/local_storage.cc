@@ -84,7 +84,9 @@ class FlockDatasetLock final : public DatasetLock {
 
 class LocalStorage final : public Storage {
  public:
-  explicit LocalStorage(std::string root) : root_(fs::absolute(root).lexically_normal()) {}
+  explicit LocalStorage(std::string root)
+      : root_(fs::absolute(root).lexically_normal()),
+        root_prefix_len_(root_.string().size() + (root_.string().ends_with('/') ? 0 : 1)) {}
 
   std::string Describe() const override { return root_.string(); }
 
@@ -199,7 +201,7 @@ class LocalStorage final : public Storage {
       if (errno == ENOENT) return Status::NotFound(p.string() + " does not exist");
       return Status::FromErrno("stat " + p.string(), errno);
     }
-    return FileInfo{path, static_cast<int64_t>(st.st_size), MtimeNs(st)};
+    return FileInfo{path, static_cast<int64_t>(st.st_size), MtimeNs(st), ""};
   }
 
   Status Delete(const std::string& path) override {
@@ -222,8 +224,10 @@ class LocalStorage final : public Storage {
       }
       struct stat st{};
       if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      std::string rel = fs::relative(it->path(), root_, ec).string();
-      out.push_back(FileInfo{rel, static_cast<int64_t>(st.st_size), MtimeNs(st)});
+      // Below root_ by construction: a prefix cut, not fs::relative (which resolves every path).
+      const std::string full = it->path().string();
+      std::string rel = full.substr(std::min(full.size(), root_prefix_len_));
+      out.push_back(FileInfo{rel, static_cast<int64_t>(st.st_size), MtimeNs(st), ""});
     }
     std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
     return out;
@@ -242,10 +246,20 @@ class LocalStorage final : public Storage {
     return std::unique_ptr<DatasetLock>(new FlockDatasetLock(fd));
   }
 
-  std::string LocalPath(const std::string& path) const override { return (root_ / path).string(); }
+  std::string DisplayPath(const std::string& path) const override { return (root_ / path).string(); }
+
+  Result<ReadableFiles> OpenForReading(const std::vector<FileInfo>& files) override {
+    ReadableFiles out;
+    out.local_paths.reserve(files.size());
+    for (const auto& f : files) out.local_paths.push_back((root_ / f.path).string());
+    return out;
+  }
+
+  std::string ReadableRoot() const override { return root_.string(); }
 
  private:
   fs::path root_;
+  size_t root_prefix_len_;  // of "<root>/"
   // Creates the parent of `target` unless this process already did: with one directory per
   // partition, create_directories' stat of every level is a measurable cost.
   Status EnsureParent(const fs::path& target) {

@@ -53,9 +53,15 @@ class LocalStorageTest : public ::testing::Test {
   std::unique_ptr<Storage> storage_;
 };
 
-TEST_F(LocalStorageTest, DescribeAndLocalPath) {
+TEST_F(LocalStorageTest, DescribeAndPaths) {
   EXPECT_EQ(storage_->Describe(), root_);
-  EXPECT_EQ(storage_->LocalPath("a/b.parquet"), root_ + "/a/b.parquet");
+  EXPECT_EQ(storage_->DisplayPath("a/b.parquet"), root_ + "/a/b.parquet");
+  EXPECT_EQ(storage_->ReadableRoot(), root_);
+  // Readers open the files themselves: nothing is fetched.
+  auto readable = storage_->OpenForReading({FileInfo{"a/b.parquet", 10, 0, ""}});
+  ASSERT_TRUE(readable.ok());
+  EXPECT_EQ(readable->local_paths, std::vector<std::string>{root_ + "/a/b.parquet"});
+  EXPECT_EQ(readable->bytes_fetched, 0u);
 }
 
 TEST_F(LocalStorageTest, WriteFileAtomicThenReadAndStat) {

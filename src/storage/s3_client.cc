@@ -536,10 +536,11 @@ Result<std::string> S3Client::GetObject(const std::string& key) {
   return std::move(resp.body);
 }
 
-Status S3Client::GetObjectToFile(const std::string& key, const std::string& local_path) {
+Result<S3ObjectInfo> S3Client::GetObjectToFile(const std::string& key, const std::string& local_path) {
   Request req = NewRequest("GetObject", "GET", key);
   req.response_file = local_path;
-  return Execute(req, options_, scheme_host_, host_header_).status();
+  PQ_ASSIGN_OR_RETURN(Response resp, Execute(req, options_, scheme_host_, host_header_));
+  return S3ObjectInfo{key, resp.content_length, resp.etag};
 }
 
 Result<S3ObjectInfo> S3Client::HeadObject(const std::string& key) {

@@ -76,8 +76,9 @@ class S3Client {
   Status PutObjectFromFile(const std::string& key, const std::string& local_path);
   // NotFound when the key does not exist.
   Result<std::string> GetObject(const std::string& key);
-  // Writes local_path (truncated first, and again before each retry).
-  Status GetObjectToFile(const std::string& key, const std::string& local_path);
+  // Writes local_path (truncated first, and again before each retry). Returns the size and
+  // ETag of what was downloaded.
+  Result<S3ObjectInfo> GetObjectToFile(const std::string& key, const std::string& local_path);
   Result<S3ObjectInfo> HeadObject(const std::string& key);
   Status DeleteObject(const std::string& key);  // OK if absent (as S3)
   // Every object under `prefix`, following continuation tokens through all pages, in key order.

@@ -217,7 +217,7 @@ TEST_F(S3ClientTest, PresignedGetWorksAndExpires) {
 
 TEST_F(S3ClientTest, RetriesThroughInjectedFaults) {
   auto client = Client();
-  server_->SetFaults({0.3, {"500", "503", "slowdown", "drop"}});
+  server_->SetFaults({0.3, {"500", "503", "slowdown", "drop"}, "", ""});
   const int faults_before = server_->Stats().faults;
   for (int i = 0; i < 10; ++i) {
     const std::string key = "faults/k" + std::to_string(i);
@@ -234,7 +234,7 @@ TEST_F(S3ClientTest, RetriesThroughInjectedFaults) {
   EXPECT_EQ(listed->size(), 10u);
   const std::string local = tmp_ / "mp.bin";
   WriteLocal(local, RandomBytes(11 << 20, 5));
-  server_->SetFaults({0.3, {"500", "503", "slowdown", "drop", "complete200"}});
+  server_->SetFaults({0.3, {"500", "503", "slowdown", "drop", "complete200"}, "", ""});
   Status large = client->PutLargeFile("faults/mp.bin", local);
   ASSERT_TRUE(large.ok()) << large.ToString();
   server_->SetFaults({});
@@ -251,7 +251,7 @@ TEST_F(S3ClientTest, CompleteErrorInsideOkBodyIsDetected) {
   ASSERT_TRUE(id.ok());
   auto etag = client->UploadPart("ok-body/x", *id, 1, "part");
   ASSERT_TRUE(etag.ok());
-  server_->SetFaults({1.0, {"complete200"}});
+  server_->SetFaults({1.0, {"complete200"}, "", ""});
   Status s = client->CompleteMultipartUpload("ok-body/x", *id, {{1, *etag}});
   server_->SetFaults({});
   ASSERT_FALSE(s.ok());
@@ -266,7 +266,7 @@ TEST_F(S3ClientTest, FailedMultipartUploadIsAborted) {
   auto client = Client(o);
   const std::string local = tmp_ / "doomed.bin";
   WriteLocal(local, RandomBytes(12 << 20, 6));
-  server_->SetFaults({1.0, {"part500"}});  // every UploadPart fails, Create and Abort get through
+  server_->SetFaults({1.0, {"part500"}, "", ""});  // every UploadPart fails, Create and Abort get through
   const int before = server_->Stats().requests;
   Status s = client->PutLargeFile("doomed.bin", local);
   const int requests = server_->Stats().requests - before;

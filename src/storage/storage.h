@@ -2,6 +2,7 @@
 // published Parquet files) goes through this interface, so tests can swap in a
 // fault-injecting implementation. DuckDB writes Parquet into a local staging directory
 // that the storage hands out; Publish() makes a staged file visible, complete or not at all.
+// Implementations: a local directory (local_storage.cc) and S3 (s3_storage.h).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dataset_config.h"
 #include "core/status.h"
 
 namespace pqflow::storage {
@@ -17,7 +19,17 @@ namespace pqflow::storage {
 struct FileInfo {
   std::string path;  // relative to the storage root
   int64_t size = 0;
-  int64_t mtime_ns = 0;
+  int64_t mtime_ns = 0;  // 0 where the store does not say (S3)
+  std::string etag;      // S3: the object's ETag, which changes with its content; "" locally
+};
+
+// Local copies of stored files for a reader that opens files itself (DuckDB). They stay
+// valid (not evicted from a cache) while this object lives.
+struct ReadableFiles {
+  std::vector<std::string> local_paths;  // in the order asked for
+  uint64_t bytes_fetched = 0;            // downloaded for this call (0 on a local root)
+  size_t files_fetched = 0;
+  std::shared_ptr<void> pin;             // keeps the copies in the cache
 };
 
 // Held while a run changes a dataset; released when destroyed.
@@ -55,12 +67,22 @@ class Storage {
   virtual Result<std::vector<FileInfo>> List(const std::string& prefix) = 0;
   // Exclusive right to change `dataset`; FailedPrecondition if another process holds it.
   virtual Result<std::unique_ptr<DatasetLock>> LockDataset(const std::string& dataset) = 0;
-  // Local filesystem path of a relative path, for readers (DuckDB) that open files themselves.
-  virtual std::string LocalPath(const std::string& path) const = 0;
+  // Where a person finds the file: an absolute path, or s3://bucket/key.
+  virtual std::string DisplayPath(const std::string& path) const = 0;
+  // Local paths with the current content of `files` (as List or Stat returned them): the
+  // files themselves on a local root; on S3, copies in a bounded local cache, fetched only
+  // when missing or when their ETag changed.
+  virtual Result<ReadableFiles> OpenForReading(const std::vector<FileInfo>& files) = 0;
+  // The directory every OpenForReading path lies under: what a query may read.
+  virtual std::string ReadableRoot() const = 0;
 };
 
 // A local directory. Staging lives in <root>/.pqflow/staging, which no "*.parquet" glob of
 // a dataset can match because staged files end in ".tmp".
 std::unique_ptr<Storage> MakeLocalStorage(const std::string& root);
+
+// The storage of a configuration: a local directory, or an S3 bucket and prefix
+// (s3_storage.h) with its client settings and credentials resolved.
+Result<std::unique_ptr<Storage>> OpenStorage(const StorageConfig& config);
 
 }  // namespace pqflow::storage

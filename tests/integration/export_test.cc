@@ -154,7 +154,9 @@ TEST_F(ExportTest, EveryCodecIsReadableByBothReaders) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::string expected = codec == "lz4" ? "LZ4_RAW" : codec == "uncompressed" ? "UNCOMPRESSED" : codec;
     for (auto& ch : expected) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    std::string f = Data("analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet");
+    // Each --overwrite writes the day under a name the previous version did not use.
+    std::string f = Data("analytics/pageviews/2026/01/14/*.parquet");
+    EXPECT_EQ(ListFiles(Data("analytics/pageviews/2026/01/14"), ".parquet").size(), 1u);
     EXPECT_EQ(DuckScalar("SELECT DISTINCT compression FROM parquet_metadata('" + f + "')"), expected);
     json hy = ReadWithHyparquet({Data("analytics/pageviews/2026")});
     EXPECT_EQ(hy["total_rows"], 500);
@@ -181,8 +183,18 @@ TEST_F(ExportTest, RerunSkipsCompletePartitionsAndOverwriteReplacesThem) {
   WriteFile(dir_ / "in/pageviews_2026-01-13.csv", PageviewsCsv(40, 1000, 1));
   CommandResult over = Export({"--date", "2026-01-13", "--overwrite"});
   ASSERT_EQ(over.exit_code, 0) << over.err;
+  // The new version never reuses a name of the old one (a failed overwrite takes its new
+  // files back and leaves the old version whole); the old file is gone.
+  EXPECT_EQ(ListFiles(Data("analytics/pageviews/2026/01/13"), ".parquet"),
+            std::vector<std::string>{"pageviews_2026-01-13-0001.parquet"});
+  file = Data("analytics/pageviews/2026/01/13/pageviews_2026-01-13-0001.parquet");
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + file + "'"), "40");
   EXPECT_EQ(DuckScalar("SELECT min(id) FROM '" + file + "'"), "1000");
+  // The next overwrite goes back to the layout's own name.
+  CommandResult third = Export({"--date", "2026-01-13", "--overwrite"});
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_EQ(ListFiles(Data("analytics/pageviews/2026/01/13"), ".parquet"),
+            std::vector<std::string>{"pageviews_2026-01-13.parquet"});
   CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
   EXPECT_EQ(v.exit_code, 0) << v.out;
 }

@@ -211,8 +211,11 @@ TEST_F(PostgresExportTest, AFailedDeleteLeavesTheRowsAndTheNextRunReplacesTheFil
   std::string good = WriteConfig();
   CommandResult fixed = Export(good, {"--date", kDay, "--delete-after-export"});
   ASSERT_EQ(fixed.exit_code, 0) << fixed.err << fixed.out;
-  EXPECT_EQ(ListFiles(Data("analytics/pageviews/2026/01/15"), ".parquet").size(), 1u);
-  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data(kDayFile) + "')"), "300");
+  // Under a new name ("-0001"): the refused run's file went only after the new manifest was in place.
+  EXPECT_EQ(ListFiles(Data("analytics/pageviews/2026/01/15"), ".parquet"),
+            std::vector<std::string>{"pageviews_2026-01-15-0001.parquet"});
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("analytics/pageviews/2026/01/15/*.parquet") + "')"),
+            "300");
   EXPECT_EQ(PgCount(), 600);
   EXPECT_EQ(PgCount("date = '2026-01-15'"), 0);
 }

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -234,7 +236,14 @@ std::string S3Server::Control(const std::string& path_and_query) {
 void S3Server::SetFaults(const S3FaultSpec& spec) {
   std::string kinds;
   for (const auto& k : spec.kinds) kinds += (kinds.empty() ? "" : ",") + k;
-  Control("/__proxy/faults?rate=" + std::to_string(spec.rate) + "&kinds=" + kinds);
+  std::string match;
+  for (unsigned char c : spec.match) {  // percent-encode the substring for the query string
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%%%02X", c);
+    match += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(hex);
+  }
+  Control("/__proxy/faults?rate=" + std::to_string(spec.rate) + "&kinds=" + kinds + "&match=" + match +
+          "&method=" + spec.method);
 }
 
 S3ProxyStats S3Server::Stats() {

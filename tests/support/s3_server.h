@@ -36,6 +36,8 @@ struct S3FaultSpec {
   // Any of "500", "503", "slowdown", "drop", "complete200" (CompleteMultipartUpload only: an
   // <Error> in a 200 body), "part500" (UploadPart only).
   std::vector<std::string> kinds = {"500", "503", "slowdown", "drop"};
+  std::string match;   // only requests whose key contains this ("" = every request)
+  std::string method;  // only requests with this HTTP method ("" = any)
 };
 
 struct S3ProxyStats {

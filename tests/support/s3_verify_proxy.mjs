@@ -31,7 +31,8 @@
 //        connection is destroyed without an answer), complete200 (only for
 //        CompleteMultipartUpload: 200 OK whose body is an <Error>, as S3 may answer), part500
 //        (only for UploadPart: 500 InternalError).
-//        rate=0 turns injection off. Faults are injected after verification, before forwarding.
+//        rate=0 turns injection off. Optional: match=TEXT (only keys containing TEXT),
+//        method=PUT (only that HTTP method). Faults are injected after verification, before forwarding.
 //   GET  /__proxy/stats    {"requests":N,"faults":N,"rejected":N}
 import { createRequire } from 'node:module'
 import crypto from 'node:crypto'
@@ -144,7 +145,10 @@ function abortUpload (res, bucket, uploadId) {
 }
 
 function injectFault (req, res, url) {
-  if (faults.rate <= 0 || Math.random() >= faults.rate) return false
+  if (faults.rate <= 0) return false
+  if (faults.match && !decodeURIComponent(url.pathname).includes(faults.match)) return false
+  if (faults.method && req.method !== faults.method) return false
+  if (Math.random() >= faults.rate) return false
   const isComplete = req.method === 'POST' && url.searchParams.has('uploadId')
   const isPart = req.method === 'PUT' && url.searchParams.has('partNumber')
   const kinds = faults.kinds.filter(k => (k !== 'complete200' || isComplete) && (k !== 'part500' || isPart))
@@ -169,6 +173,8 @@ function control (req, res, url) {
   } else if (url.pathname === '/__proxy/faults') {
     faults.rate = Number(url.searchParams.get('rate') || 0)
     faults.kinds = (url.searchParams.get('kinds') || '500').split(',')
+    faults.match = url.searchParams.get('match') || ''
+    faults.method = url.searchParams.get('method') || ''
     json(faults)
   } else if (url.pathname === '/__proxy/stats') json(stats)
   else xmlError(res, 404, 'NotFound', 'unknown control endpoint')
