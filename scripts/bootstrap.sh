@@ -16,6 +16,7 @@ DEBIAN_PACKAGES=(
   libpq-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libcpp-httplib-dev libsimdjson-dev wrk
   postgresql-15 time
+  awscli  # tests: another S3 client lists and downloads what pqflow wrote; bench: the upload peer
 )
 
 # DuckDB's official libduckdb.so ships inside the node bindings package; the header in

@@ -206,7 +206,7 @@ TEST_F(S3DatasetTest, InjectedFaultsAreRetriedAndTheOutputIsIdentical) {
 
   UseConfig(prefix_ + "-faulty");
   const int faults_before = s3_->Stats().faults;
-  s3_->SetFaults({0.25, {"500", "503", "slowdown", "drop"}, "", ""});
+  s3_->SetFaults({0.25, {"500", "503", "slowdown", "drop", "slow"}, "", ""});
   r = Run({"export", "pv", "--input", dir_ / "in/all.csv", "--split-by", "project"});
   s3_->SetFaults({});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -30,7 +30,8 @@
 //        500/503 (InternalError/ServiceUnavailable), slowdown (503 SlowDown), drop (the
 //        connection is destroyed without an answer), complete200 (only for
 //        CompleteMultipartUpload: 200 OK whose body is an <Error>, as S3 may answer), part500
-//        (only for UploadPart: 500 InternalError).
+//        (only for UploadPart: 500 InternalError), slow (the real answer 300 ms late), stall
+//        (silence for 8 s, then the real answer).
 //        rate=0 turns injection off. Optional: match=TEXT (only keys containing TEXT),
 //        method=PUT (only that HTTP method). Faults are injected after verification, before forwarding.
 //   GET  /__proxy/stats    {"requests":N,"faults":N,"rejected":N}
@@ -144,7 +145,7 @@ function abortUpload (res, bucket, uploadId) {
   res.writeHead(204).end()
 }
 
-function injectFault (req, res, url) {
+function injectFault (req, res, url, proceed) {
   if (faults.rate <= 0) return false
   if (faults.match && !decodeURIComponent(url.pathname).includes(faults.match)) return false
   if (faults.method && req.method !== faults.method) return false
@@ -155,6 +156,13 @@ function injectFault (req, res, url) {
   if (kinds.length === 0) return false
   const kind = kinds[Math.floor(Math.random() * kinds.length)]
   stats.faults++
+  if (kind === 'slow' || kind === 'stall') {
+    // Answer late (slow: 300 ms, then the real answer) or go silent for 8 s first (stall:
+    // a client with a shorter stall timeout gives up and retries).
+    const delay = kind === 'slow' ? 300 : 8000
+    setTimeout(() => { if (!res.writableEnded && !req.socket.destroyed) proceed() }, delay)
+    return true
+  }
   if (kind === 'drop') req.socket.destroy()
   else if (kind === 'slowdown') xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.')
   else if (kind === '503') xmlError(res, 503, 'ServiceUnavailable', 'injected fault')
@@ -190,12 +198,15 @@ const server = http.createServer((req, res) => {
     const body = Buffer.concat(chunks)
     const error = verify(req, url, body)
     if (error) { stats.rejected++; return xmlError(res, ...error) }
-    if (injectFault(req, res, url)) return
-    const [, bucket, ...key] = url.pathname.split('/')
-    if (req.method === 'DELETE' && url.searchParams.has('uploadId') && key.length > 0) {
-      return abortUpload(res, decodeURIComponent(bucket), url.searchParams.get('uploadId'))
+    const proceed = () => {
+      const [, bucket, ...key] = url.pathname.split('/')
+      if (req.method === 'DELETE' && url.searchParams.has('uploadId') && key.length > 0) {
+        return abortUpload(res, decodeURIComponent(bucket), url.searchParams.get('uploadId'))
+      }
+      forward(req, res, url, body)
     }
-    forward(req, res, url, body)
+    if (injectFault(req, res, url, proceed)) return
+    proceed()
   })
 })
 server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`))
