@@ -49,11 +49,55 @@ RowBatch Rows(const std::vector<Row>& rows) {
   return b;
 }
 
+// The local storage, with a failure injected into the next N publishes or directory syncs:
+// what a full disk or a failing device does to the sink.
+class FaultyStorage final : public storage::Storage {
+ public:
+  explicit FaultyStorage(std::unique_ptr<storage::Storage> inner) : inner_(std::move(inner)) {}
+  std::atomic<int> fail_publishes{0};
+  std::atomic<int> fail_syncs{0};
+
+  Status Publish(const std::string& staged, const std::string& dest) override {
+    if (fail_publishes.fetch_sub(1) > 0) return Status::IOError("injected: no space left on device");
+    return inner_->Publish(staged, dest);
+  }
+  Status SyncPublished() override {
+    if (fail_syncs.fetch_sub(1) > 0) return Status::IOError("injected: fsync of a directory failed");
+    return inner_->SyncPublished();
+  }
+  std::string Describe() const override { return inner_->Describe(); }
+  Result<std::string> MakeStagingDir(const std::string& n) override { return inner_->MakeStagingDir(n); }
+  Status RemoveStagingDir(const std::string& d) override { return inner_->RemoveStagingDir(d); }
+  Status SyncStaged(const std::vector<std::string>& p) override { return inner_->SyncStaged(p); }
+  Status PublishAll(const std::vector<std::pair<std::string, std::string>>& m) override { return inner_->PublishAll(m); }
+  Status WriteFileAtomic(const std::string& d, std::string_view data) override { return inner_->WriteFileAtomic(d, data); }
+  Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& f) override {
+    return inner_->WriteFilesAtomic(f);
+  }
+  Result<std::string> ReadFile(const std::string& p) override { return inner_->ReadFile(p); }
+  Result<storage::FileInfo> Stat(const std::string& p) override { return inner_->Stat(p); }
+  Status Delete(const std::string& p) override { return inner_->Delete(p); }
+  Result<std::vector<storage::FileInfo>> List(const std::string& p) override { return inner_->List(p); }
+  Result<std::unique_ptr<storage::DatasetLock>> LockDataset(const std::string& d) override {
+    return inner_->LockDataset(d);
+  }
+  std::string DisplayPath(const std::string& p) const override { return inner_->DisplayPath(p); }
+  Result<storage::ReadableFiles> OpenForReading(const std::vector<storage::FileInfo>& f) override {
+    return inner_->OpenForReading(f);
+  }
+  std::string ReadableRoot() const override { return inner_->ReadableRoot(); }
+
+ private:
+  std::unique_ptr<storage::Storage> inner_;
+};
+
 class EventSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     streams_["ev"] = TestStream();
-    storage_ = storage::MakeLocalStorage(dir_ / "data");
+    auto faulty = std::make_unique<FaultyStorage>(storage::MakeLocalStorage(dir_ / "data"));
+    faulty_ = faulty.get();
+    storage_ = std::move(faulty);
     auto db = duck::Database::Open({});
     ASSERT_TRUE(db.ok());
     db_ = std::make_unique<duck::Database>(std::move(*db));
@@ -93,6 +137,7 @@ class EventSinkTest : public ::testing::Test {
   pqflow::testing::TempDir dir_;
   std::map<std::string, StreamConfig> streams_;
   std::unique_ptr<storage::Storage> storage_;
+  FaultyStorage* faulty_ = nullptr;  // storage_, for injecting failures
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::atomic<int64_t> now_{kT0 + 30 * 60 * 1000};  // 10:30
@@ -207,6 +252,45 @@ TEST_F(EventSinkTest, BuffersPinningTheOldLogAreWrittenOnRequest) {
   EXPECT_EQ(sink->TruncationPoint(), 2u);
   EXPECT_FALSE(storage_->Stat("p/2/2026-01-15/10/ev.parquet").ok());
   ASSERT_TRUE(sink->FlushAllAndStop().ok());
+}
+
+TEST_F(EventSinkTest, AFailedPublishKeepsTheRowsAndAWriteLaterSucceeds) {
+  auto sink = MakeSink();
+  const StreamConfig& s = streams_["ev"];
+  ASSERT_TRUE(sink->Apply(1, 2, s, Rows({{kT0 + 5, 3, "a"}, {kT0 + 6, 3, "b"}})).ok());
+  faulty_->fail_publishes = 1;  // the first write fails, as on a full disk
+  now_ = kT0 + kHour;
+  sink->Start();
+  for (int i = 0; i < 300 && sink->Stats().write_errors == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  SinkStats failed = sink->Stats();
+  EXPECT_EQ(failed.write_errors, 1u);
+  EXPECT_NE(failed.last_error.find("no space left on device"), std::string::npos) << failed.last_error;
+  EXPECT_NE(failed.last_error.find("writing 2 ev rows"), std::string::npos) << failed.last_error;
+  // Kept, and still pinning the WAL, until a write succeeds.
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  EXPECT_EQ(Query("SELECT string_agg(name, ',' ORDER BY name) FROM '" + Path("p/3/2026-01-15/10/*.parquet") + "'"), "a,b");
+  EXPECT_EQ(sink->Stats().rows_written["ev"], 2u);
+  EXPECT_EQ(sink->TruncationPoint(), 2u);
+}
+
+TEST_F(EventSinkTest, AFailedDirectorySyncIsReportedButThePublishedRowsAreNotWrittenAgain) {
+  auto sink = MakeSink();
+  const StreamConfig& s = streams_["ev"];
+  ASSERT_TRUE(sink->Apply(1, 2, s, Rows({{kT0 + 5, 4, "a"}, {kT0 + 6, 4, "b"}})).ok());
+  faulty_->fail_syncs = 1;
+  now_ = kT0 + kHour;
+  sink->Start();
+  ASSERT_TRUE(WaitFor("p/4/2026-01-15/10/ev.parquet"));
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  SinkStats st = sink->Stats();
+  // The file became visible before the sync failed: writing its rows again would duplicate
+  // them, so they count as written and the failure is reported.
+  EXPECT_EQ(st.write_errors, 1u);
+  EXPECT_NE(st.last_error.find("syncing the directory of p/4/2026-01-15/10/ev.parquet"), std::string::npos)
+      << st.last_error;
+  EXPECT_EQ(st.rows_written["ev"], 2u);
+  EXPECT_EQ(Query("SELECT count(*) FROM glob('" + Path("p/4/2026-01-15/10/*.parquet") + "')"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM '" + Path("p/4/2026-01-15/10/*.parquet") + "'"), "2");
 }
 
 }  // namespace
