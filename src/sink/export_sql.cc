@@ -51,6 +51,14 @@ std::string NullReasonSql(const DatasetConfig& ds, const std::string& alias) {
   return "NULLIF(concat_ws('; '" + parts + "), '')";
 }
 
+std::string RecordJsonSql(const DatasetConfig& ds, const std::string& alias) {
+  std::string fields;
+  for (const ColumnSpec* c : ds.FileColumns()) {
+    fields += (fields.empty() ? "" : ", ") + QuoteLiteral(c->name) + ": " + alias + QuoteIdentifier(c->name);
+  }
+  return "to_json({" + fields + "})::VARCHAR";
+}
+
 std::string RowsSql(const DatasetConfig& ds, const std::string& source_sql, const std::vector<PathTemplate>& layouts,
                     const source::InputSelection& row_filter) {
   // Derived columns are computed over the read columns, then everything is put in the

@@ -21,6 +21,10 @@ std::string RowsSql(const DatasetConfig& ds, const std::string& source_sql, cons
 // "column x: missing or null, but the column is not nullable; ..." for a row, or NULL.
 std::string NullReasonSql(const DatasetConfig& ds, const std::string& alias);
 
+// A rejected row as the rejects file shows it: a JSON object of the file columns, in order
+// (the same text for the same row wherever it is computed).
+std::string RecordJsonSql(const DatasetConfig& ds, const std::string& alias);
+
 struct CopyTarget {
   std::string relation;      // table or "(subquery)" with RowsSql's columns
   std::string where;         // "" or a condition on it

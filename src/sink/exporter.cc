@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <set>
 #include <atomic>
 #include <chrono>
@@ -527,15 +528,15 @@ class ExportRun {
     if (ds_.source.format == SourceFormat::kCsv) PQ_RETURN_IF_ERROR(CollectCsvReaderRejects());
     std::string sql;
     if (materialized_) {
-      sql = "SELECT __pq_file, __pq_line, __pq_reason, COALESCE(__pq_raw, to_json(t)::VARCHAR) FROM __pq_rows t "
-            "WHERE __pq_state = 'bad' ORDER BY __pq_file, __pq_line";
+      sql = "SELECT __pq_file, __pq_line, __pq_reason, COALESCE(__pq_raw, " + RecordJsonSql(ds_, "t.") +
+            ") FROM __pq_rows t WHERE __pq_state = 'bad' ORDER BY __pq_file, __pq_line";
     } else {
       for (const auto& f : bad_files_) {
         if (!sql.empty()) sql += " UNION ALL ";
         auto file = f.keys.find(kFileKey);
         std::string name = file != f.keys.end() ? file->second.value_or("") : pg_ ? pg_->Describe() : "";
-        sql += "SELECT " + QuoteLiteral(name) + ", NULL::BIGINT, " + NullReasonSql(ds_, "t.") +
-               ", to_json(t)::VARCHAR FROM read_parquet(" + QuoteLiteral(f.local_path) +
+        sql += "SELECT " + QuoteLiteral(name) + ", NULL::BIGINT, " + NullReasonSql(ds_, "t.") + ", " +
+               RecordJsonSql(ds_, "t.") + " FROM read_parquet(" + QuoteLiteral(f.local_path) +
                ", hive_partitioning = false) t";
       }
     }
@@ -549,6 +550,56 @@ class ExportRun {
     }
     report_.rows_rejected += static_cast<int64_t>(rows.row_count());
     report_.rows_read += static_cast<int64_t>(rows.row_count());
+    if (ds_.source.format == SourceFormat::kCsv) PQ_RETURN_IF_ERROR(NumberCsvRejects());
+    return Status::OK();
+  }
+
+  // DuckDB's CSV reader does not number the rows it returns, so a row that parses but breaks
+  // a NOT NULL rule has no line yet. Each file with such rows (only those, and only then) is
+  // read again in order on one thread: its n-th row is the n-th record the reader did not
+  // reject, and the file's record boundaries give that record's line. Rows are matched by
+  // their record text; identical rows take the lines of their copies in order.
+  Status NumberCsvRejects() {
+    std::map<std::string, std::vector<RejectedRow*>> unnumbered;
+    for (auto& r : report_.rejects) {
+      if (r.line <= 0) unnumbered[r.file].push_back(&r);
+    }
+    std::vector<PathTemplate> templates;
+    for (const auto& l : layouts_) templates.push_back(l.tmpl);
+    for (auto& [file, rows] : unnumbered) {
+      auto input = std::find_if(inputs_.begin(), inputs_.end(), [&](const source::InputFile& in) { return in.path == file; });
+      if (input == inputs_.end()) continue;
+      std::set<int64_t> reader_rejected;
+      for (const auto& r : report_.rejects) {
+        if (r.file == file && r.line > 0) reader_rejected.insert(r.line);
+      }
+      PQ_ASSIGN_OR_RETURN(std::vector<int64_t> records, source::CsvRecordLines(file, ds_.source));
+      std::vector<int64_t> returned;  // lines of the records the reader returned, in order
+      for (int64_t line : records) {
+        if (reader_rejected.count(line) == 0) returned.push_back(line);
+      }
+      const std::string rows_sql = RowsSql(ds_, source::CsvSourceSqlInOrder(ds_, *input), templates, options_.selection);
+      PQ_ASSIGN_OR_RETURN(duck::QueryResult bad,
+                          conn_->Query("SELECT __pq_ord, " + RecordJsonSql(ds_, "") +
+                                       " FROM (SELECT row_number() OVER () AS __pq_ord, * FROM (" + rows_sql +
+                                       ")) WHERE __pq_state = 'bad' ORDER BY __pq_ord"));
+      std::map<std::string, std::deque<int64_t>> lines_by_record;
+      for (size_t r = 0; r < bad.row_count(); ++r) {
+        const int64_t ord = bad.GetInt64(r, 0);
+        if (ord >= 1 && ord <= static_cast<int64_t>(returned.size())) {
+          lines_by_record[bad.GetOr(r, 1, "")].push_back(returned[static_cast<size_t>(ord - 1)]);
+        }
+      }
+      for (RejectedRow* row : rows) {
+        auto it = lines_by_record.find(row->record);
+        if (it == lines_by_record.end() || it->second.empty()) continue;
+        row->line = it->second.front();
+        it->second.pop_front();
+      }
+    }
+    std::stable_sort(report_.rejects.begin(), report_.rejects.end(), [](const RejectedRow& a, const RejectedRow& b) {
+      return a.file != b.file ? a.file < b.file : a.line < b.line;
+    });
     return Status::OK();
   }
 

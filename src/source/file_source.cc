@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 
 #include "core/path_template.h"
@@ -109,7 +110,7 @@ std::string FileList(const std::vector<InputFile>& inputs) {
 
 // ---- CSV: DuckDB's reader with declared types; bad lines go to the rejects tables ----
 
-std::string CsvSql(const DatasetConfig& ds, const std::vector<InputFile>& inputs) {
+std::string CsvSql(const DatasetConfig& ds, const std::vector<InputFile>& inputs, bool in_order = false) {
   const SourceSpec& src = ds.source;
   std::string types;
   std::string select;
@@ -122,8 +123,9 @@ std::string CsvSql(const DatasetConfig& ds, const std::vector<InputFile>& inputs
                      ", delim = " + QuoteLiteral(src.delimiter) + ", quote = " + QuoteLiteral(src.quote) +
                      ", escape = " + QuoteLiteral(src.quote) +
                      ", nullstr = " + QuoteLiteral(src.null_string) +
-                     ", store_rejects = true, rejects_table = '" + kCsvRejectsTable +
-                     "', rejects_scan = '" + kCsvRejectScansTable + "', filename = '__pq_file'";
+                     ", store_rejects = true, rejects_table = '" + (in_order ? "__pq_reread_errors" : kCsvRejectsTable) +
+                     "', rejects_scan = '" + (in_order ? "__pq_reread_scans" : kCsvRejectScansTable) +
+                     "', filename = '__pq_file'" + (in_order ? ", parallel = false" : "");
   if (!src.timestamp_format.empty()) opts += ", timestampformat = " + QuoteLiteral(src.timestamp_format);
   // With a header, columns are matched by name (a reordered CSV still works); without one,
   // by position.
@@ -230,6 +232,39 @@ Result<std::string> BuildSourceSql(const DatasetConfig& dataset, const std::vect
     case SourceFormat::kPostgres: break;  // read by PgSource, not from files
   }
   return Status::Internal("unknown source format");
+}
+
+std::string CsvSourceSqlInOrder(const DatasetConfig& dataset, const InputFile& input) {
+  return CsvSql(dataset, {input}, /*in_order=*/true);
+}
+
+Result<std::vector<int64_t>> CsvRecordLines(const std::string& path, const SourceSpec& source) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("reading " + path + " again to number its rejected rows: cannot open it");
+  const char quote = source.quote.empty() ? '\0' : source.quote[0];
+  std::vector<int64_t> starts;
+  int64_t line = 1;
+  bool in_quotes = false, blank = true, header = source.header;
+  std::vector<char> buf(1 << 16);
+  auto end_record = [&] {
+    if (!blank && !header) starts.push_back(line);
+    if (!blank) header = false;
+    blank = true;
+    ++line;
+  };
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      const char c = buf[static_cast<size_t>(i)];
+      if (c == quote && quote != '\0') in_quotes = !in_quotes;  // a doubled quote toggles twice
+      if (c == '\n' && !in_quotes) {
+        end_record();
+      } else if (c != '\r') {
+        blank = false;
+      }
+    }
+  }
+  if (!blank) end_record();
+  return starts;
 }
 
 }  // namespace pqflow::source

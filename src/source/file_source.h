@@ -48,6 +48,16 @@ Result<std::vector<InputFile>> ResolveInputs(const DatasetConfig& dataset, const
 // kCsvRejectsTable / kCsvRejectScansTable instead.
 Result<std::string> BuildSourceSql(const DatasetConfig& dataset, const std::vector<InputFile>& inputs);
 
+// One CSV file read in order on one thread (with its own rejects tables), so that
+// row_number() OVER () over it numbers the records the reader accepted. Slower than
+// BuildSourceSql: for finding the lines of rejected rows, not for exporting.
+std::string CsvSourceSqlInOrder(const DatasetConfig& dataset, const InputFile& input);
+
+// The line where each data record of a CSV file starts, in order, counted as DuckDB's CSV
+// reader counts them in its rejects (newlines inside quoted fields do not count). Blank lines
+// are not records; the header is skipped.
+Result<std::vector<int64_t>> CsvRecordLines(const std::string& path, const SourceSpec& source);
+
 inline constexpr const char* kCsvRejectsTable = "__pq_reject_errors";
 inline constexpr const char* kCsvRejectScansTable = "__pq_reject_scans";
 

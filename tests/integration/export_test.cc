@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -219,7 +220,47 @@ TEST_F(ExportTest, MalformedCsvIsReportedBalancedAndQuarantined) {
   EXPECT_NE(rejects.find("\"line\":13"), std::string::npos);
   EXPECT_NE(rejects.find("\"line\":14"), std::string::npos);
   EXPECT_NE(rejects.find("project_slug: missing or null"), std::string::npos);
+  EXPECT_NE(rejects.find("\"line\":15"), std::string::npos) << rejects;  // the NULL is numbered too
   EXPECT_NE(rejects.find(dir_ / "in/bad.csv"), std::string::npos);
+}
+
+TEST_F(ExportTest, RowsBreakingNotNullGetTheirLineNumbersOnBothCsvPaths) {
+  // Line numbers as DuckDB's reader counts them: a blank line counts, the newline inside a
+  // quoted field does not. Two identical rejected rows take their own lines.
+  auto row = [](int id, const std::string& slug) {
+    return std::to_string(id) + "," + slug + ",2,1.00,00000000-0000-4000-8000-00000000000" + std::to_string(id % 10) +
+           ",2026-01-13\n";
+  };
+  std::string csv = "id,project_slug,view_count,price,visitor,date\n";  // line 1
+  csv += row(1, "proj-1");                                                // 2
+  csv += "\n";                                                            // 3
+  csv += row(2, "\"multi\nline\"");                                       // 4
+  csv += row(3, "");                                                      // 5: NULL slug
+  csv += "4,proj-1,x,1.00,00000000-0000-4000-8000-000000000004,2026-01-13\n";  // 6: not a number
+  csv += row(5, "");                                                      // 7: NULL slug
+  csv += "6,proj-1,2,1.00,00000000-0000-4000-8000-000000000006,\n";        // 8: NULL date
+  csv += row(5, "");                                                      // 9: the same as line 7
+  csv += row(7, "proj-2");                                                // 10
+  WriteFile(dir_ / "in/nulls.csv", csv);
+  for (const bool split : {false, true}) {  // streamed into the COPY, or kept in a table first
+    SCOPED_TRACE(split ? "with a split" : "one layout");
+    std::vector<std::string> args = {"--input", dir_ / "in/nulls.csv", "--json", "--overwrite"};
+    if (split) args.insert(args.end(), {"--split-by", "project"});
+    CommandResult r = Export(args);
+    ASSERT_EQ(r.exit_code, 3) << r.err;
+    json report = json::parse(r.out);
+    EXPECT_EQ(report["rows"]["written"], 3);
+    EXPECT_EQ(report["rows"]["rejected"], 5);
+    std::vector<std::pair<int64_t, std::string>> got;
+    std::istringstream lines(ReadFile(report["rejects_path"].get<std::string>()));
+    for (std::string line; std::getline(lines, line);) {
+      json j = json::parse(line);
+      got.emplace_back(j["line"].is_number() ? j["line"].get<int64_t>() : -1, j["column"].get<std::string>());
+    }
+    const std::vector<std::pair<int64_t, std::string>> want = {
+        {5, "project_slug"}, {6, "view_count"}, {7, "project_slug"}, {8, "date"}, {9, "project_slug"}};
+    EXPECT_EQ(got, want);
+  }
 }
 
 TEST_F(ExportTest, OnErrorFailWritesNothingAndSkipKeepsNoRejectsFile) {
