@@ -87,6 +87,9 @@ class ProgressPoller {
   std::thread thread_;
 };
 
+// Manifest reads and existence checks in flight at once while committing (requests on S3).
+constexpr int kStorageRequestsAtOnce = 8;
+
 class ExportRun {
  public:
   ExportRun(storage::Storage& storage, const DatasetConfig& ds, const ExportOptions& options)
@@ -671,16 +674,29 @@ class ExportRun {
   }
 
   Status Commit() {
+    // Every partition's previous manifest, and whether its files are all there, first and
+    // concurrently: on S3 each is a request or more (one at a time, 1,530 partitions took
+    // 1.5-2.3 s against a local server; against a region it would be tens of seconds).
+    const bool may_skip = !options_.overwrite && !options_.delete_after_export;
+    std::vector<std::string> paths(partitions_.size());
+    std::vector<char> complete(partitions_.size(), 0);
+    PQ_RETURN_IF_ERROR(ParallelFor(partitions_.size(), kStorageRequestsAtOnce, [&](size_t i) -> Status {
+      Partition& p = partitions_[i];
+      PQ_ASSIGN_OR_RETURN(paths[i], layouts_[p.layout].tmpl.Format(p.values));
+      p.manifest_path = ManifestPathFor(paths[i]);
+      if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
+      complete[i] = may_skip && p.previous && FilesMatch(*storage_, *p.previous);
+      return Status::OK();
+    }));
     std::vector<Partition*> to_publish;
     std::vector<std::string> staged_paths;
-    for (auto& p : partitions_) {
-      PQ_ASSIGN_OR_RETURN(std::string path, layouts_[p.layout].tmpl.Format(p.values));
-      p.manifest_path = ManifestPathFor(path);
+    for (size_t pi = 0; pi < partitions_.size(); ++pi) {
+      Partition& p = partitions_[pi];
+      const std::string& path = paths[pi];
       bool main = p.layout == 0;
       if (main) report_.rows_read += p.rows;
-      if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
       if (postgres() && p.previous) PQ_RETURN_IF_ERROR(KeepDeletedRows(&p));
-      if (!options_.overwrite && !options_.delete_after_export && p.previous && FilesMatch(*storage_, *p.previous)) {
+      if (complete[pi]) {
         if (main) {
           report_.rows_skipped += p.rows;
           report_.skipped.push_back({p.previous->files.empty() ? path : p.previous->files[0].path, p.rows,

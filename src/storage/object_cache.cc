@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -56,10 +57,34 @@ std::string UniqueSuffix() {
 Result<std::unique_ptr<ObjectCache>> ObjectCache::Open(std::string dir, uint64_t capacity_bytes) {
   std::unique_ptr<ObjectCache> cache(new ObjectCache(std::move(dir), capacity_bytes));
   const fs::path objects = fs::path(cache->dir_) / kObjects;
-  const fs::path etags = fs::path(cache->dir_) / kEtags;
   std::error_code ec;
   fs::create_directories(objects, ec);
   if (ec) return Status::IOError("creating the cache directory " + objects.string() + ": " + ec.message());
+  return cache;
+}
+
+ObjectCache::Entry* ObjectCache::Find(const std::string& path) {
+  auto it = entries_.find(path);
+  if (it != entries_.end() || scanned_) return it == entries_.end() ? nullptr : &it->second;
+  // Not scanned yet: an entry left by an earlier process counts if its sidecar is there.
+  std::error_code ec;
+  const std::string local = LocalPath(path);
+  const auto size = fs::file_size(local, ec);
+  if (ec) return nullptr;
+  std::string etag = ReadSmallFile(fs::path(dir_) / kEtags / path);
+  if (etag.empty()) return nullptr;
+  Entry& e = entries_[path];
+  e.bytes = static_cast<uint64_t>(size);
+  e.etag = std::move(etag);
+  bytes_ += e.bytes;
+  return &e;
+}
+
+void ObjectCache::Scan() {
+  if (scanned_) return;
+  scanned_ = true;
+  const fs::path objects = fs::path(dir_) / kObjects;
+  const fs::path etags = fs::path(dir_) / kEtags;
   struct Found {
     std::string path;
     uint64_t bytes;
@@ -68,37 +93,47 @@ Result<std::unique_ptr<ObjectCache>> ObjectCache::Open(std::string dir, uint64_t
   };
   std::vector<Found> found;
   const size_t cut = objects.string().size() + 1;
+  std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(objects, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const std::string full = it->path().string();
     const std::string rel = full.substr(std::min(full.size(), cut));
-    // A download that was interrupted, or an entry whose sidecar never got written.
+    if (entries_.count(rel) > 0) continue;  // known already (in use by this process)
+    // A download that was interrupted, or an entry whose sidecar never got written; removed
+    // once it is old enough not to be another process's download in progress.
     std::string etag = ReadSmallFile(etags / rel);
     if (full.find(".part-") != std::string::npos || etag.empty()) {
-      fs::remove(it->path(), ec);
+      const auto age = fs::file_time_type::clock::now() - it->last_write_time(ec);
+      if (!ec && age > std::chrono::minutes(10)) fs::remove(it->path(), ec);
       continue;
     }
     found.push_back({rel, static_cast<uint64_t>(it->file_size(ec)), std::move(etag), it->last_write_time(ec)});
   }
+  // Entries of earlier processes are older than any this process used: the least recent first.
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.mtime < b.mtime; });
-  for (auto& f : found) {
-    cache->entries_[f.path] = Entry{f.bytes, std::move(f.etag), ++cache->clock_, 0};
-    cache->bytes_ += f.bytes;
+  const uint64_t n = found.size();
+  for (auto& [path, e] : entries_) e.last_use += n;
+  clock_ += n;
+  for (uint64_t i = 0; i < n; ++i) {
+    entries_[found[i].path] = Entry{found[i].bytes, std::move(found[i].etag), i + 1, 0};
+    bytes_ += found[i].bytes;
   }
-  return cache;
 }
 
 std::string ObjectCache::LocalPath(const std::string& path) const {
   return (fs::path(dir_) / kObjects / path).string();
 }
 
-uint64_t ObjectCache::size() const {
+uint64_t ObjectCache::size() {
   std::lock_guard<std::mutex> lock(mu_);
+  Scan();
   return bytes_;
 }
 
 Status ObjectCache::MakeRoom(uint64_t incoming) {
+  if (incoming == 0) return Status::OK();
+  Scan();  // the whole directory counts against the capacity
   while (bytes_ + incoming > capacity_) {
     auto victim = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
@@ -107,9 +142,10 @@ Status ObjectCache::MakeRoom(uint64_t incoming) {
       }
     }
     if (victim == entries_.end()) {
-      return Status::FailedPrecondition(
-          "the local cache " + dir_ + " (" + HumanBytes(static_cast<int64_t>(capacity_)) + ") is full of files in use; " + HumanBytes(static_cast<int64_t>(incoming)) +
-          " more do not fit: raise storage.cache_size or narrow the query's partition filter");
+      return Status::FailedPrecondition("the local cache " + dir_ + " (" + HumanBytes(static_cast<int64_t>(capacity_)) +
+                                        ") is full of files in use; " + HumanBytes(static_cast<int64_t>(incoming)) +
+                                        " more do not fit: raise storage.cache_size or narrow the query's "
+                                        "partition filter");
     }
     std::error_code ec;
     fs::remove(fs::path(dir_) / kEtags / victim->first, ec);
@@ -138,12 +174,13 @@ Result<ReadableFiles> ObjectCache::Acquire(const std::vector<FileInfo>& files, c
     for (const auto& f : files) wanted += static_cast<uint64_t>(std::max<int64_t>(f.size, 0));
     if (wanted > capacity_) {
       return Status::FailedPrecondition("the files to read (" + std::to_string(files.size()) + ", " +
-                                        HumanBytes(static_cast<int64_t>(wanted)) + ") do not fit in the local cache " + dir_ + " (" +
-                                        HumanBytes(static_cast<int64_t>(capacity_)) +
+                                        HumanBytes(static_cast<int64_t>(wanted)) + ") do not fit in the local cache " +
+                                        dir_ + " (" + HumanBytes(static_cast<int64_t>(capacity_)) +
                                         "): raise storage.cache_size or narrow the query's partition filter");
     }
     for (size_t i = 0; i < files.size(); ++i) {
       const FileInfo& f = files[i];
+      if (Find(f.path) == nullptr) entries_[f.path] = Entry{};
       Entry& e = entries_[f.path];
       e.last_use = ++clock_;
       ++e.pins;

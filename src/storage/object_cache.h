@@ -28,7 +28,9 @@ class ObjectCache {
   // Downloads `path` into `local_file` and returns the ETag of what it wrote.
   using Fetch = std::function<Result<std::string>(const FileInfo& file, const std::string& local_file)>;
 
-  // Scans `dir` (created if missing) for existing entries.
+  // Creates `dir` if missing. Entries left there by earlier processes are used when asked
+  // for; the whole directory is scanned only when something must be fetched (to enforce the
+  // capacity), so a query whose files are all cached does not walk the cache.
   static Result<std::unique_ptr<ObjectCache>> Open(std::string dir, uint64_t capacity_bytes);
 
   // Makes every file present and current (fetching up to `workers` at once), pins them and
@@ -37,28 +39,32 @@ class ObjectCache {
 
   const std::string& dir() const { return dir_; }
   uint64_t capacity() const { return capacity_; }
-  uint64_t size() const;  // bytes held now
+  uint64_t size();  // bytes held now (scans the directory)
 
  private:
   struct Entry {
     uint64_t bytes = 0;
     std::string etag;
-    uint64_t last_use = 0;  // a logical clock; the scan at Open orders by mtime
+    uint64_t last_use = 0;  // a logical clock; entries of earlier processes are ordered by mtime
     int pins = 0;
   };
 
   ObjectCache(std::string dir, uint64_t capacity) : dir_(std::move(dir)), capacity_(capacity) {}
   std::string LocalPath(const std::string& path) const;
+  // The entry of `path`: known, or (before the scan) found on disk with its sidecar.
+  Entry* Find(const std::string& path);
+  void Scan();
   // Evicts unpinned entries, least recently used first, until `incoming` more bytes fit.
   Status MakeRoom(uint64_t incoming);
   void Unpin(const std::vector<std::string>& paths);
 
   const std::string dir_;
   const uint64_t capacity_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::map<std::string, Entry> entries_;
   uint64_t bytes_ = 0;
   uint64_t clock_ = 0;
+  bool scanned_ = false;
 };
 
 }  // namespace pqflow::storage

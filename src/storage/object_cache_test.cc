@@ -1,6 +1,7 @@
 #include "storage/object_cache.h"
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -88,11 +89,23 @@ TEST_F(ObjectCacheTest, AReopenedCacheTrustsOnlyEntriesWithTheirEtag) {
   }
   // A crash between the download and the sidecar: the entry must not be trusted.
   fs::remove(dir_ / "cache/etags/k2.parquet");
-  // And an interrupted download's temporary file is cleaned up.
-  std::ofstream(dir_ / "cache/objects/k1.parquet.part-1-1") << "partial";
+  // And an interrupted download's temporary file is cleaned up once it is old (a recent one
+  // may be another process's download in progress).
+  const std::string stale = dir_ / "cache/objects/k1.parquet.part-1-1";
+  const std::string recent = dir_ / "cache/objects/k1.parquet.part-2-1";
+  std::ofstream(stale) << "partial";
+  std::ofstream(recent) << "partial";
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(1));
   auto cache = Open(1 << 20);
+  // A query whose files are all cached does not walk the cache directory...
+  auto cached = cache->Acquire({remote_.Info("k1.parquet")}, remote_.Fetcher(), 2);
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ(cached->files_fetched, 0u);
+  EXPECT_TRUE(fs::exists(stale));
+  // ...one that must fetch (or asks the size) does.
   EXPECT_EQ(cache->size(), 3u);
-  EXPECT_FALSE(fs::exists(dir_ / "cache/objects/k1.parquet.part-1-1"));
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(recent));
   auto got = cache->Acquire({remote_.Info("k1.parquet"), remote_.Info("k2.parquet")}, remote_.Fetcher(), 2);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->files_fetched, 1u);  // k2 only

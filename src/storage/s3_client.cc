@@ -48,13 +48,6 @@ CURL* ThreadCurl() {
   return handle.curl;
 }
 
-std::string Base64(const unsigned char* data, size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<size_t>(len));
-  return out;
-}
-
 std::string Hex(const unsigned char* data, size_t n) {
   static const char* kDigits = "0123456789abcdef";
   std::string out;
@@ -65,62 +58,32 @@ std::string Hex(const unsigned char* data, size_t n) {
   return out;
 }
 
-// SHA-256 (hex, for x-amz-content-sha256) and MD5 (base64, for Content-MD5) of one body.
-struct BodyDigests {
-  std::string sha256_hex;
-  std::string md5_base64;
-};
-
-class DigestPair {
- public:
-  DigestPair() : sha_(EVP_MD_CTX_new()), md5_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
-    EVP_DigestInit_ex(md5_, EVP_md5(), nullptr);
-  }
-  ~DigestPair() {
-    EVP_MD_CTX_free(sha_);
-    EVP_MD_CTX_free(md5_);
-  }
-  DigestPair(const DigestPair&) = delete;
-  DigestPair& operator=(const DigestPair&) = delete;
-  void Update(const void* data, size_t n) {
-    EVP_DigestUpdate(sha_, data, n);
-    EVP_DigestUpdate(md5_, data, n);
-  }
-  BodyDigests Finish() {
-    unsigned char sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
-    unsigned int sha_len = 0, md5_len = 0;
-    EVP_DigestFinal_ex(sha_, sha, &sha_len);
-    EVP_DigestFinal_ex(md5_, md5, &md5_len);
-    return {Hex(sha, sha_len), Base64(md5, md5_len)};
-  }
-
- private:
-  EVP_MD_CTX* sha_;
-  EVP_MD_CTX* md5_;
-};
-
-BodyDigests DigestString(std::string_view data) {
-  DigestPair d;
-  d.Update(data.data(), data.size());
-  return d.Finish();
-}
-
-Result<BodyDigests> DigestFileRange(const std::string& path, int64_t offset, int64_t length) {
+// SHA-256 (hex, for x-amz-content-sha256) of a byte range of a file. S3 checks the body
+// against it (XAmzContentSHA256Mismatch), so no Content-MD5 is sent: one pass over the data.
+Result<std::string> Sha256FileRange(const std::string& path, int64_t offset, int64_t length) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.fd < 0) return Status::FromErrno("opening " + path, errno);
-  DigestPair d;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   std::string buf(kIoChunk, '\0');
   for (int64_t done = 0; done < length;) {
     size_t want = static_cast<size_t>(std::min<int64_t>(length - done, kIoChunk));
     ssize_t n = ::pread(fd.fd, buf.data(), want, offset + done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno("reading " + path, errno);
-    if (n == 0) return Status::IOError("reading " + path + ": file shrank while uploading");
-    d.Update(buf.data(), static_cast<size_t>(n));
+    if (n <= 0) {
+      const int err = errno;
+      EVP_MD_CTX_free(ctx);
+      if (n < 0) return Status::FromErrno("reading " + path, err);
+      return Status::IOError("reading " + path + ": file shrank while uploading");
+    }
+    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
     done += n;
   }
-  return d.Finish();
+  unsigned char sha[EVP_MAX_MD_SIZE];
+  unsigned int sha_len = 0;
+  EVP_DigestFinal_ex(ctx, sha, &sha_len);
+  EVP_MD_CTX_free(ctx);
+  return Hex(sha, sha_len);
 }
 
 Result<int64_t> FileSize(const std::string& path) {
@@ -511,20 +474,16 @@ S3Client::Request NewRequest(const char* operation, const char* method, const st
 }  // namespace
 
 Status S3Client::PutObject(const std::string& key, std::string_view data) {
-  BodyDigests digests = DigestString(data);
   Request req = NewRequest("PutObject", "PUT", key);
-  req.headers = {{"Content-MD5", digests.md5_base64}};
-  req.payload_sha256_hex = digests.sha256_hex;
+  req.payload_sha256_hex = Sha256Hex(data);
   req.body = data;
   return Execute(req, options_, scheme_host_, host_header_).status();
 }
 
 Status S3Client::PutObjectFromFile(const std::string& key, const std::string& local_path) {
   PQ_ASSIGN_OR_RETURN(int64_t size, FileSize(local_path));
-  PQ_ASSIGN_OR_RETURN(BodyDigests digests, DigestFileRange(local_path, 0, size));
   Request req = NewRequest("PutObject", "PUT", key);
-  req.headers = {{"Content-MD5", digests.md5_base64}};
-  req.payload_sha256_hex = digests.sha256_hex;
+  PQ_ASSIGN_OR_RETURN(req.payload_sha256_hex, Sha256FileRange(local_path, 0, size));
   req.body_file = local_path;
   req.length = size;
   return Execute(req, options_, scheme_host_, host_header_).status();
@@ -590,11 +549,9 @@ Result<std::string> S3Client::CreateMultipartUpload(const std::string& key) {
 
 Result<std::string> S3Client::UploadPart(const std::string& key, const std::string& upload_id, int part_number,
                                          std::string_view data) {
-  BodyDigests digests = DigestString(data);
   Request req = NewRequest("UploadPart", "PUT", key);
   req.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
-  req.headers = {{"Content-MD5", digests.md5_base64}};
-  req.payload_sha256_hex = digests.sha256_hex;
+  req.payload_sha256_hex = Sha256Hex(data);
   req.body = data;
   PQ_ASSIGN_OR_RETURN(Response resp, Execute(req, options_, scheme_host_, host_header_));
   return std::move(resp.etag);
@@ -602,11 +559,9 @@ Result<std::string> S3Client::UploadPart(const std::string& key, const std::stri
 
 Result<std::string> S3Client::UploadFilePart(const std::string& key, const std::string& upload_id, int part_number,
                                              const std::string& local_path, int64_t offset, int64_t length) {
-  PQ_ASSIGN_OR_RETURN(BodyDigests digests, DigestFileRange(local_path, offset, length));
   Request req = NewRequest("UploadPart", "PUT", key);
   req.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
-  req.headers = {{"Content-MD5", digests.md5_base64}};
-  req.payload_sha256_hex = digests.sha256_hex;
+  PQ_ASSIGN_OR_RETURN(req.payload_sha256_hex, Sha256FileRange(local_path, offset, length));
   req.body_file = local_path;
   req.body_offset = offset;
   req.length = length;
@@ -622,11 +577,10 @@ Status S3Client::CompleteMultipartUpload(const std::string& key, const std::stri
             "</ETag></Part>";
   }
   body += "</CompleteMultipartUpload>";
-  BodyDigests digests = DigestString(body);
   Request req = NewRequest("CompleteMultipartUpload", "POST", key);
   req.query = {{"uploadId", upload_id}};
   req.headers = {{"Content-Type", "application/xml"}};
-  req.payload_sha256_hex = digests.sha256_hex;
+  req.payload_sha256_hex = Sha256Hex(body);
   req.body = body;
   return Execute(req, options_, scheme_host_, host_header_).status();
 }

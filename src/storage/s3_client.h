@@ -70,8 +70,9 @@ class S3Client {
 
   const S3ClientOptions& options() const { return options_; }
 
-  // Single PUT with x-amz-content-sha256 and Content-MD5 of the body (S3 refuses a body that
-  // does not match). PutObjectFromFile streams the file (read twice: once to hash, once to send).
+  // Single PUT with the body's SHA-256 signed in x-amz-content-sha256 (S3 refuses a body that
+  // does not match it, so no Content-MD5 is computed: one hash per byte uploaded).
+  // PutObjectFromFile streams the file (read twice: once to hash, once to send).
   Status PutObject(const std::string& key, std::string_view data);
   Status PutObjectFromFile(const std::string& key, const std::string& local_path);
   // NotFound when the key does not exist.
