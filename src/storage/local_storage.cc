@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "core/parallel.h"
+#include "storage/local_dirs.h"
 #include "storage/storage.h"
 
 namespace pqflow::storage {
@@ -73,15 +74,6 @@ Status WriteWholeFile(const std::string& path, std::string_view data, const std:
   return Status::OK();
 }
 
-class FlockDatasetLock final : public DatasetLock {
- public:
-  explicit FlockDatasetLock(int fd) : fd_(fd) {}
-  ~FlockDatasetLock() override { ::close(fd_); }  // closing releases the flock
-
- private:
-  int fd_;
-};
-
 class LocalStorage final : public Storage {
  public:
   explicit LocalStorage(std::string root)
@@ -91,20 +83,10 @@ class LocalStorage final : public Storage {
   std::string Describe() const override { return root_.string(); }
 
   Result<std::string> MakeStagingDir(const std::string& name) override {
-    fs::path dir = root_ / ".pqflow" / "staging" / name;
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError("creating staging directory " + dir.string() + ": " + ec.message());
-    return dir.string();
+    return MakeEmptyDir((root_ / ".pqflow" / "staging" / name).string());
   }
 
-  Status RemoveStagingDir(const std::string& local_dir) override {
-    std::error_code ec;
-    fs::remove_all(local_dir, ec);
-    if (ec) return Status::IOError("removing " + local_dir + ": " + ec.message());
-    return Status::OK();
-  }
+  Status RemoveStagingDir(const std::string& local_dir) override { return RemoveDirTree(local_dir); }
 
   Status SyncStaged(const std::vector<std::string>& local_paths) override {
     if (local_paths.size() > kSyncfsThreshold) return SyncFilesystemOf(root_.string());
@@ -234,16 +216,7 @@ class LocalStorage final : public Storage {
   }
 
   Result<std::unique_ptr<DatasetLock>> LockDataset(const std::string& dataset) override {
-    fs::path p = root_ / ".pqflow" / "locks" / (dataset + ".lock");
-    PQ_RETURN_IF_ERROR(MakeParents(p));
-    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::FromErrno("opening lock " + p.string(), errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return Status::FailedPrecondition("another pqflow run is changing dataset " + dataset + " (lock " + p.string() +
-                                        " is held); wait for it to finish");
-    }
-    return std::unique_ptr<DatasetLock>(new FlockDatasetLock(fd));
+    return LockFile((root_ / ".pqflow" / "locks" / (dataset + ".lock")).string(), "dataset " + dataset);
   }
 
   std::string DisplayPath(const std::string& path) const override { return (root_ / path).string(); }

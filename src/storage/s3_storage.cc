@@ -1,7 +1,5 @@
 #include "storage/s3_storage.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 
 #include "core/parallel.h"
 #include "storage/aws_credentials.h"
+#include "storage/local_dirs.h"
 #include "storage/object_cache.h"
 
 namespace pqflow::storage {
@@ -18,15 +17,6 @@ namespace pqflow::storage {
 namespace fs = std::filesystem;
 
 namespace {
-
-class FlockLock final : public DatasetLock {
- public:
-  explicit FlockLock(int fd) : fd_(fd) {}
-  ~FlockLock() override { ::close(fd_); }
-
- private:
-  int fd_;
-};
 
 class S3Storage final : public Storage {
  public:
@@ -38,20 +28,10 @@ class S3Storage final : public Storage {
   }
 
   Result<std::string> MakeStagingDir(const std::string& name) override {
-    fs::path dir = fs::path(options_.local_dir) / "staging" / name;
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError("creating staging directory " + dir.string() + ": " + ec.message());
-    return dir.string();
+    return MakeEmptyDir((fs::path(options_.local_dir) / "staging" / name).string());
   }
 
-  Status RemoveStagingDir(const std::string& local_dir) override {
-    std::error_code ec;
-    fs::remove_all(local_dir, ec);
-    if (ec) return Status::IOError("removing " + local_dir + ": " + ec.message());
-    return Status::OK();
-  }
+  Status RemoveStagingDir(const std::string& local_dir) override { return RemoveDirTree(local_dir); }
 
   // Staged files only have to last until they are uploaded: S3 makes them durable.
   Status SyncStaged(const std::vector<std::string>&) override { return Status::OK(); }
@@ -103,19 +83,10 @@ class S3Storage final : public Storage {
     return out;  // S3 lists in key order
   }
 
+  // A lock file on this machine: S3 itself has nothing to lock with.
   Result<std::unique_ptr<DatasetLock>> LockDataset(const std::string& dataset) override {
-    fs::path p = fs::path(options_.local_dir) / "locks" / (dataset + ".lock");
-    std::error_code ec;
-    fs::create_directories(p.parent_path(), ec);
-    if (ec) return Status::IOError("creating " + p.parent_path().string() + ": " + ec.message());
-    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::FromErrno("opening lock " + p.string(), errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return Status::FailedPrecondition("another pqflow run on this machine is changing dataset " + dataset +
-                                        " of " + Describe() + " (lock " + p.string() + " is held); wait for it to finish");
-    }
-    return std::unique_ptr<DatasetLock>(new FlockLock(fd));
+    return LockFile((fs::path(options_.local_dir) / "locks" / (dataset + ".lock")).string(),
+                    "dataset " + dataset + " of " + Describe() + " on this machine");
   }
 
   std::string DisplayPath(const std::string& path) const override {

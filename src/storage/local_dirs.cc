@@ -1,0 +1,56 @@
+#include "storage/local_dirs.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+namespace pqflow::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class FlockDatasetLock final : public DatasetLock {
+ public:
+  explicit FlockDatasetLock(int fd) : fd_(fd) {}
+  ~FlockDatasetLock() override { ::close(fd_); }  // closing releases the flock
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Result<std::string> MakeEmptyDir(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("creating staging directory " + dir + ": " + ec.message());
+  return dir;
+}
+
+Status RemoveDirTree(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) return Status::IOError("removing " + dir + ": " + ec.message());
+  return Status::OK();
+}
+
+Result<std::unique_ptr<DatasetLock>> LockFile(const std::string& lock_path, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(fs::path(lock_path).parent_path(), ec);
+  if (ec) return Status::IOError("creating " + fs::path(lock_path).parent_path().string() + ": " + ec.message());
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("opening lock " + lock_path, errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::FailedPrecondition("another pqflow run is changing " + what + " (lock " + lock_path +
+                                      " is held); wait for it to finish");
+  }
+  return std::unique_ptr<DatasetLock>(new FlockDatasetLock(fd));
+}
+
+}  // namespace pqflow::storage
