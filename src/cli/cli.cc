@@ -15,7 +15,8 @@ int RunCli(int argc, char** argv) {
   app.fallthrough();  // global options (--config, --root) may also follow the subcommand
   GlobalOptions global;
   app.add_option("--config,-c", global.config_path, "Configuration file (TOML)");
-  app.add_option("--root", global.root, "Storage root directory (overrides storage.root and $PQFLOW_ROOT)");
+  app.add_option("--root", global.root,
+                 "Storage root: a directory or s3://bucket/prefix (overrides storage.root and $PQFLOW_ROOT)");
   app.set_version_flag("--version", std::string("pqflow " PQFLOW_VERSION " (DuckDB ") + duck::LibraryVersion() + ")");
   int exit_code = kExitOk;
   AddExportCommand(app, global, &exit_code);

@@ -3,13 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <deque>
-#include <set>
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "core/parallel.h"
@@ -812,13 +812,11 @@ class ExportRun {
     return state;
   }
 
-  // Final names: the layout's name (or -0001, -0002... when rotated); around kept files,
-  // the next free numbers.
-  // Names for a partition's new files. They never reuse a name the partition's previous
-  // version lists, so that until the new manifest replaces the old one the old files are all
-  // still there (on S3 a partition is never half old, half new), and a failed run can take
-  // every new file back. So an --overwrite of a one-file partition alternates between the
-  // layout's name and its "-0001" form.
+  // Names for a partition's new files: the layout's name, or -0001, -0002... when rotated.
+  // They never reuse a name the partition's previous version lists, so that until the new
+  // manifest replaces the old one the old files are all still there (on S3 a partition is
+  // never half old, half new), and a failed run can take every new file back. So an
+  // --overwrite of a one-file partition alternates between the layout's name and "-0001".
   static void NameFiles(const std::string& path, Partition* p) {
     std::set<std::string> taken;
     for (const auto& f : p->kept) taken.insert(f.path);
