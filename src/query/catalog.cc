@@ -221,6 +221,16 @@ Result<std::vector<size_t>> SelectFiles(duck::Connection& conn, const std::vecto
 
 }  // namespace
 
+Result<std::vector<std::pair<std::string, std::string>>> RelationColumnTypes(duck::Connection& conn,
+                                                                              const Relation& rel) {
+  PQ_ASSIGN_OR_RETURN(duck::QueryResult described, conn.Query("DESCRIBE " + EmptyRelationSql(rel)));
+  std::vector<std::pair<std::string, std::string>> columns;
+  for (size_t r = 0; r < described.row_count(); ++r) {
+    columns.emplace_back(described.GetOr(r, 0, ""), described.GetOr(r, 1, ""));
+  }
+  return columns;
+}
+
 std::vector<Relation> ListRelations(const Config& config) {
   std::vector<Relation> out;
   for (const auto& [name, ds] : config.datasets) {

@@ -43,6 +43,11 @@ class LiveRowSource {
                                 const std::function<Status()>& list_files) const = 0;
 };
 
+// The columns of a relation's view and their DuckDB types (the declared file columns, then
+// the layout's hive keys), without listing or reading any file.
+Result<std::vector<std::pair<std::string, std::string>>> RelationColumnTypes(duck::Connection& conn,
+                                                                              const Relation& rel);
+
 // Who is asking: a key restricted to workspaces (projects) sees only their rows, and no
 // relation without a tenant (project) column.
 struct QueryAccess {

@@ -103,13 +103,13 @@ Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_
   PQ_ASSIGN_OR_RETURN(AggregationSpec spec, ParseAggregationSpec(spec_json));
   PQ_ASSIGN_OR_RETURN(std::string relation, FindRelation(config, spec.dataset));
   PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options.storage));
-  // The columns come from the view itself, so a spec is checked against what queries see.
-  const std::string all = "SELECT * FROM " + duck::QuoteIdentifier(relation);
-  PQ_RETURN_IF_ERROR(CreateViews(session.conn, config, *session.storage, all, {relation}, options.access).status());
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult described, session.conn.Query("DESCRIBE " + all));
+  // The columns the relation's view has, so that a spec is checked against what queries see;
+  // from the declaration, so that no file is listed, read or (S3) fetched for it.
   std::vector<RelationColumn> columns;
-  for (size_t r = 0; r < described.row_count(); ++r) {
-    columns.push_back({described.GetOr(r, 0, ""), described.GetOr(r, 1, "")});
+  for (const auto& rel : ListRelations(config)) {
+    if (rel.name != relation) continue;
+    PQ_ASSIGN_OR_RETURN(auto typed, RelationColumnTypes(session.conn, rel));
+    for (auto& [name, type] : typed) columns.push_back({std::move(name), std::move(type)});
   }
   PQ_ASSIGN_OR_RETURN(CompiledAggregation compiled, CompileAggregation(spec, columns));
   return RunInSession(session, config, compiled.sql, options);

@@ -176,6 +176,21 @@ TEST_F(S3DatasetTest, ExportIsReadByAwscliHyparquetAndPqflowQueryWhichFetchesOnl
   EXPECT_EQ(s3_->Stats().rejected, 0);  // every request pqflow and awscli sent was correctly signed
 }
 
+TEST_F(S3DatasetTest, AnAggregationFetchesOnlyTheDaysOfItsTimeRange) {
+  UseConfig(prefix_);
+  WriteFile(dir_ / "in/all.csv", Csv(3000));
+  ASSERT_EQ(Run({"export", "pv", "--input", dir_ / "in/all.csv"}).exit_code, 0);
+  CommandResult r = Run({"aggregate", "--format", "csv",
+                         R"({"dataset": "pv", "aggregations": [{"function": "sum", "column": "view_count", "as": "v"}],)"
+                         R"( "time": {"column": "date", "from": "2026-01-15", "to": "2026-01-16"}})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "v\n" + std::to_string(Views(3000, 1, 15)) + "\n");
+  // The spec is checked against the declared columns: no file was read for that, and the
+  // query itself fetched the one day it needs.
+  const std::string cached = dir_ / ("cache/s3/" + s3_->options().bucket + "/" + prefix_ + "/cache/objects");
+  EXPECT_EQ(ListFiles(cached, ".parquet"), std::vector<std::string>{"analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet"});
+}
+
 TEST_F(S3DatasetTest, OverwriteWritesNewNamesSwitchesTheManifestThenDeletesTheOldFiles) {
   UseConfig(prefix_, "max_file_size = \"40KB\"\nrow_group_size = 1024\n");
   std::string config = ReadFile(dir_ / "pqflow.toml");  // uncompressed, so that a day needs several files
