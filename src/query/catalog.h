@@ -67,7 +67,7 @@ struct RelationScan {
   uint64_t live_rows = 0;        // rows read from the server's buffers
   uint64_t bytes_fetched = 0;    // S3: downloaded into the local cache for this query
   size_t files_fetched = 0;
-  std::shared_ptr<void> pin;     // keeps the selected files' cached copies until the query ends
+  std::shared_ptr<void> pin;     // keeps the selected files' cached copies; release before the storage goes
 };
 
 // Creates a temporary view for each relation in `used` (names as the query spells them),

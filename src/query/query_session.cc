@@ -70,16 +70,22 @@ Result<QueryOutcome> RunInSession(Session& session, const Config& config, const 
   PQ_ASSIGN_OR_RETURN(std::vector<std::string> used, CheckReadOnlyQuery(session.conn, sql, RelationNames(config)));
   QueryOutcome outcome;
   PQ_ASSIGN_OR_RETURN(outcome.scans, CreateViews(session.conn, config, *session.storage, sql, used, options.access));
+  // The selected files stay pinned in the read cache while the query runs, and not after:
+  // the cache may belong to this session's storage, which goes before the outcome does.
+  auto unpinned = [](QueryOutcome out) {
+    for (auto& s : out.scans) s.pin.reset();
+    return out;
+  };
   const auto timeout = std::chrono::seconds(config.query.timeout_seconds);
   PQ_ASSIGN_OR_RETURN(QueryDeadline deadline, QueryDeadline::Start(session.conn, timeout));
   if (options.explain) {
     outcome.text = ExplainText(session.conn, sql, outcome.scans);
-    return outcome;
+    return unpinned(std::move(outcome));
   }
   auto text = RunQuery(session.conn, sql, options.format);
   PQ_RETURN_IF_ERROR(deadline.Explain(text.status()));
   outcome.text = std::move(*text);
-  return outcome;
+  return unpinned(std::move(outcome));
 }
 
 // The relation's name as configured, or NotFound listing the configured ones.

@@ -29,7 +29,7 @@ struct ReadableFiles {
   std::vector<std::string> local_paths;  // in the order asked for
   uint64_t bytes_fetched = 0;            // downloaded for this call (0 on a local root)
   size_t files_fetched = 0;
-  std::shared_ptr<void> pin;             // keeps the copies in the cache
+  std::shared_ptr<void> pin;             // keeps the copies in the cache; must not outlive the storage
 };
 
 // Held while a run changes a dataset; released when destroyed.
