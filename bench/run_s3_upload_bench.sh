@@ -122,7 +122,8 @@ free_port() {
 
 start_s3rver() {
   local i
-  S3DATA=$(mktemp -d "$OUT/s3rver.XXXXXX")
+  S3DATA="$OUT/s3rver.$$"  # this run's own data directory (the PID keeps runs apart)
+  rm -rf "$S3DATA"; mkdir -p "$S3DATA"
   for _ in 1 2 3; do
     S3PORT=$(free_port)
     # s3rver 3.x encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only
