@@ -138,6 +138,20 @@ std::string PartitionCopySql(const DatasetConfig& ds, const std::string& table, 
          QuoteLiteral(target) + " (" + opts + ")";
 }
 
+std::string PartitionRangeCopySql(const DatasetConfig& ds, const std::string& table, int64_t first_pid,
+                                  int64_t last_pid, const std::string& dir) {
+  std::string cols;
+  for (const ColumnSpec* c : ds.FileColumns()) cols += QuoteIdentifier(c->name) + ", ";
+  // The partition number names the folder and is left out of the file (DuckDB's default).
+  return "COPY (SELECT " + cols + "__pq_pid FROM " + table + " WHERE __pq_pid BETWEEN " + std::to_string(first_pid) +
+         " AND " + std::to_string(last_pid) + ") TO " + QuoteLiteral(dir) + " (" + ParquetOptions(ds) +
+         ", PARTITION_BY (__pq_pid))";
+}
+
+std::string PartitionRangeFolder(const std::string& dir, int64_t pid) {
+  return dir + "/__pq_pid=" + std::to_string(pid);
+}
+
 std::string ParquetOptions(const DatasetConfig& ds) {
   std::string opts = "FORMAT parquet, COMPRESSION " + CodecDuckDbName(ds.compression);
   if (ds.compression_level) opts += ", COMPRESSION_LEVEL " + std::to_string(*ds.compression_level);

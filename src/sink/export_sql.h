@@ -44,7 +44,7 @@ std::string ColumnKey(const std::string& column);  // "__pq_c_<column>"
 
 // The per-partition writer (layouts with {column} tokens, or a sort order): a table with
 // the layout's ok rows, numbered by partition (__pq_pid) and sorted by partition and
-// sort_by; then one COPY per partition.
+// sort_by; then COPYs of consecutive partitions, one file each.
 // Two statements: the partitions (distinct keys, numbered), then the rows joined to them.
 std::vector<std::string> PartitionTableSql(const DatasetConfig& ds, const PathTemplate& layout,
                                            const std::string& rows_table, const std::string& table);
@@ -52,6 +52,15 @@ std::vector<std::string> PartitionTableSql(const DatasetConfig& ds, const PathTe
 std::string PartitionListSql(const PathTemplate& layout, const std::string& table);
 // A COPY of one partition; `target` is a file, or a directory when the dataset rotates.
 std::string PartitionCopySql(const DatasetConfig& ds, const std::string& table, int64_t pid, const std::string& target);
+// One COPY of the partitions first_pid..last_pid into `dir`, each in its folder
+// PartitionRangeFolder(dir, pid). At most kPartitionsPerRangeCopy partitions: DuckDB keeps
+// that many files open (partitioned_write_max_open_files) and closing one early would start
+// a second file for the same partition. Rows keep no order inside a file (see
+// Exporter's BatchPartitions), so this is for datasets without sort_by.
+inline constexpr int64_t kPartitionsPerRangeCopy = 100;
+std::string PartitionRangeCopySql(const DatasetConfig& ds, const std::string& table, int64_t first_pid,
+                                  int64_t last_pid, const std::string& dir);
+std::string PartitionRangeFolder(const std::string& dir, int64_t pid);
 
 // COPY options shared by every Parquet file pqflow writes for `ds`.
 std::string ParquetOptions(const DatasetConfig& ds);
