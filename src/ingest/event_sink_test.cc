@@ -69,7 +69,7 @@ class FaultyStorage final : public storage::Storage {
   Result<std::string> MakeStagingDir(const std::string& n) override { return inner_->MakeStagingDir(n); }
   Status RemoveStagingDir(const std::string& d) override { return inner_->RemoveStagingDir(d); }
   Status SyncStaged(const std::vector<std::string>& p) override { return inner_->SyncStaged(p); }
-  Status PublishAll(const std::vector<std::pair<std::string, std::string>>& m) override { return inner_->PublishAll(m); }
+  Status PublishAll(const std::vector<storage::StagedMove>& m) override { return inner_->PublishAll(m); }
   Status WriteFileAtomic(const std::string& d, std::string_view data) override { return inner_->WriteFileAtomic(d, data); }
   Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& f) override {
     return inner_->WriteFilesAtomic(f);

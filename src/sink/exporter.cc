@@ -453,11 +453,11 @@ class ExportRun {
                                                       parts.GetInt64(r, 1)));
         } else if (ds_.max_file_size > 0) {
           for (size_t f = 0; f < stats.row_count(); ++f) {
-            files.push_back(StagedFile{stats.GetOr(f, 0, ""), stats.GetInt64(f, 1), stats.GetInt64(f, 2), {}});
+            files.push_back(StagedFile{stats.GetOr(f, 0, ""), stats.GetInt64(f, 1), stats.GetInt64(f, 2), {}, false});
           }
         } else {
           PQ_ASSIGN_OR_RETURN(int64_t bytes, StagedFileSize(batch.target));
-          files.push_back(StagedFile{batch.target, stats.GetInt64(0, 0), bytes, {}});
+          files.push_back(StagedFile{batch.target, stats.GetInt64(0, 0), bytes, {}, false});
         }
         SortByFileNumber(&files);
         for (auto& f : files) PQ_RETURN_IF_ERROR(AddStaged(index, values[r], std::move(f), /*rotated=*/true));
@@ -532,12 +532,13 @@ class ExportRun {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
       PQ_ASSIGN_OR_RETURN(int64_t bytes, StagedFileSize(entry.path().string()));
-      files.push_back(StagedFile{entry.path().string(), rows, bytes, {}});
+      files.push_back(StagedFile{entry.path().string(), rows, bytes, {}, false});
     }
     if (ec || files.empty()) {
       return Status::IOError("export " + ds_.name + ": DuckDB wrote no file into " + folder +
                              (ec ? ": " + ec.message() : ""));
     }
+    if (files.size() == 1) files[0].own_folder = true;
     if (files.size() > 1) {
       for (auto& f : files) {
         PQ_ASSIGN_OR_RETURN(duck::QueryResult meta, conn_->Query("SELECT sum(num_rows) FROM parquet_file_metadata(" +
@@ -748,7 +749,7 @@ class ExportRun {
         PQ_ASSIGN_OR_RETURN(duck::QueryResult stats, conn_->Query(sql));
         std::vector<StagedFile> parts;
         for (size_t r = 0; r < stats.row_count(); ++r) {
-          parts.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}});
+          parts.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}, false});
         }
         SortByFileNumber(&parts);
         for (auto& part : parts) out.push_back(std::move(part));
@@ -765,13 +766,15 @@ class ExportRun {
     const bool may_skip = !options_.overwrite && !options_.delete_after_export;
     std::vector<std::string> paths(partitions_.size());
     std::vector<char> complete(partitions_.size(), 0);
-    PQ_RETURN_IF_ERROR(ParallelFor(partitions_.size(), kStorageRequestsAtOnce, [&](size_t i) -> Status {
-      Partition& p = partitions_[i];
-      PQ_ASSIGN_OR_RETURN(paths[i], layouts_[p.layout].tmpl.Format(p.values));
-      p.manifest_path = ManifestPathFor(paths[i]);
-      if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
-      complete[i] = may_skip && p.previous && FilesMatch(*storage_, *p.previous);
-      return Status::OK();
+    PQ_RETURN_IF_ERROR(Timed(" publish: read old manifests", [&] {
+      return ParallelFor(partitions_.size(), kStorageRequestsAtOnce, [&](size_t i) -> Status {
+        Partition& p = partitions_[i];
+        PQ_ASSIGN_OR_RETURN(paths[i], layouts_[p.layout].tmpl.Format(p.values));
+        p.manifest_path = ManifestPathFor(paths[i]);
+        if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
+        complete[i] = may_skip && p.previous && FilesMatch(*storage_, *p.previous);
+        return Status::OK();
+      });
     }));
     std::vector<Partition*> to_publish;
     std::vector<std::string> staged_paths;
@@ -799,19 +802,25 @@ class ExportRun {
       to_publish.push_back(&p);
     }
     if (options_.dry_run || to_publish.empty()) return Status::OK();
-    PQ_RETURN_IF_ERROR(storage_->SyncStaged(staged_paths).WithContext("export " + ds_.name + ": syncing staged files"));
+    PQ_RETURN_IF_ERROR(Timed(" publish: sync staged files", [&] {
+      return storage_->SyncStaged(staged_paths).WithContext("export " + ds_.name + ": syncing staged files");
+    }));
     // Data files first, manifests last: a partition without its manifest is not complete,
     // and a re-run redoes it.
     std::vector<std::pair<std::string, std::string>> manifests(to_publish.size());
-    PQ_RETURN_IF_ERROR(ParallelFor(to_publish.size(), FileWorkers(), [&](size_t i) {
-      PQ_ASSIGN_OR_RETURN(manifests[i], ManifestFor(*to_publish[i]));
-      return Status::OK();
+    PQ_RETURN_IF_ERROR(Timed(" publish: hash, build manifests", [&] {
+      return ParallelFor(to_publish.size(), FileWorkers(), [&](size_t i) {
+        PQ_ASSIGN_OR_RETURN(manifests[i], ManifestFor(*to_publish[i]));
+        return Status::OK();
+      });
     }));
-    std::vector<std::pair<std::string, std::string>> moves;
+    std::vector<storage::StagedMove> moves;
     std::vector<std::string> superseded;
     std::vector<std::string> fresh;  // every new file (NameFiles: never an old name)
     for (const Partition* p : to_publish) {
-      for (size_t i = 0; i < p->staged.size(); ++i) moves.emplace_back(p->staged[i].local_path, p->dest[i]);
+      for (size_t i = 0; i < p->staged.size(); ++i) {
+        moves.push_back({p->staged[i].local_path, p->dest[i], p->staged[i].own_folder});
+      }
       fresh.insert(fresh.end(), p->dest.begin(), p->dest.end());
       if (!p->previous) continue;
       // Files of the previous version that the new one does not replace go after the new
@@ -821,9 +830,13 @@ class ExportRun {
         if (!kept && std::find(p->dest.begin(), p->dest.end(), f.path) == p->dest.end()) superseded.push_back(f.path);
       }
     }
-    Status s = storage_->PublishAll(moves).WithContext("export " + ds_.name);
-    if (s.ok()) s = storage_->SyncPublished().WithContext("export " + ds_.name);
-    if (s.ok()) s = storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests");
+    Status s = Timed(" publish: move files", [&] { return storage_->PublishAll(moves).WithContext("export " + ds_.name); });
+    if (s.ok()) s = Timed(" publish: sync moves", [&] { return storage_->SyncPublished().WithContext("export " + ds_.name); });
+    if (s.ok()) {
+      s = Timed(" publish: write manifests", [&] {
+        return storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests");
+      });
+    }
     if (!s.ok()) {
       // Without their manifests the new files are not part of the dataset: take them back so
       // that a failed run (a full disk, a dead S3 endpoint) leaves no new file visible.

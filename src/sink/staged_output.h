@@ -19,6 +19,7 @@ struct StagedFile {
   int64_t bytes = 0;
   // Key column name -> value (nullopt = NULL), from the hive folders of the path.
   std::map<std::string, std::optional<std::string>> keys;
+  bool own_folder = false;  // the only file in its staging folder (storage::StagedMove)
 };
 
 // Parses one RETURN_STATS file name below `staging_dir`.

@@ -107,10 +107,35 @@ class LocalStorage final : public Storage {
     return Status::OK();
   }
 
-  Status PublishAll(const std::vector<std::pair<std::string, std::string>>& staged_to_dest) override {
-    return ParallelFor(staged_to_dest.size(), FileWorkers(), [&](size_t i) {
-      return Publish(staged_to_dest[i].first, staged_to_dest[i].second);
+  Status PublishAll(const std::vector<StagedMove>& moves) override {
+    return ParallelFor(moves.size(), FileWorkers(), [&](size_t i) {
+      return moves[i].own_folder ? PublishWithFolder(moves[i]) : Publish(moves[i].local_path, moves[i].dest);
     });
+  }
+
+  // A new partition's folder is the staged file's folder, moved into place: one rename
+  // instead of a mkdir, a rename and an rmdir at cleanup, which on ext4 cost 10-20 s for
+  // 100,000 partitions. The file takes its final name first, inside the staging folder
+  // (which no dataset glob reaches). Where the destination folder exists (an earlier version
+  // of the partition), the file is published alone.
+  Status PublishWithFolder(const StagedMove& m) {
+    fs::path target = root_ / m.dest;
+    fs::path folder = fs::path(m.local_path).parent_path();
+    std::string renamed = (folder / target.filename()).string();
+    if (::rename(m.local_path.c_str(), renamed.c_str()) != 0) return Status::FromErrno("publishing " + m.dest, errno);
+    bool exists = false;
+    {
+      std::lock_guard<std::mutex> lock(dirs_mu_);
+      exists = known_dirs_.count(target.parent_path().string()) > 0;
+    }
+    if (exists) return Publish(renamed, m.dest);
+    PQ_RETURN_IF_ERROR(EnsureParent(target.parent_path()));
+    if (::rename(folder.c_str(), target.parent_path().c_str()) != 0) return Publish(renamed, m.dest);
+    std::lock_guard<std::mutex> lock(dirs_mu_);
+    known_dirs_.insert(target.parent_path().string());
+    published_dirs_.insert(target.parent_path().string());
+    published_dirs_.insert(target.parent_path().parent_path().string());
+    return Status::OK();
   }
 
   Status SyncPublished() override {
@@ -129,7 +154,7 @@ class LocalStorage final : public Storage {
   }
 
   Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& files) override {
-    std::vector<std::pair<std::string, std::string>> temps(files.size());  // temp -> dest
+    std::vector<StagedMove> temps(files.size());
     std::string suffix = ".tmp-" + std::to_string(::getpid());
     Status s = ParallelFor(files.size(), FileWorkers(), [&](size_t i) {
       const auto& [dest, data] = files[i];
@@ -137,12 +162,12 @@ class LocalStorage final : public Storage {
       std::string tmp = target.string() + suffix;
       PQ_RETURN_IF_ERROR(EnsureParent(target));
       PQ_RETURN_IF_ERROR(WriteWholeFile(tmp, data, dest));
-      temps[i] = {tmp, dest};
+      temps[i] = {tmp, dest, false};
       return Status::OK();
     });
     std::vector<std::string> written;
     for (const auto& t : temps) {
-      if (!t.first.empty()) written.push_back(t.first);
+      if (!t.local_path.empty()) written.push_back(t.local_path);
     }
     if (s.ok()) s = SyncStaged(written);
     if (s.ok()) s = PublishAll(temps);

@@ -207,6 +207,40 @@ TEST_F(LocalStorageTest, PublishMovesStagedFileIntoPlace) {
   EXPECT_EQ(storage_->Stat("x/y.parquet").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(LocalStorageTest, PublishAllMovesAFileAloneInItsFolderWithTheFolder) {
+  auto staging = storage_->MakeStagingDir("run");
+  ASSERT_TRUE(staging.ok());
+  auto stage = [&](const std::string& folder, const std::string& data) {
+    fs::create_directories(*staging + "/" + folder);
+    WriteLocal(*staging + "/" + folder + "/data_0.parquet.tmp", data);
+    return *staging + "/" + folder + "/data_0.parquet.tmp";
+  };
+  // A partition folder that exists but that this storage has not seen (an earlier run's),
+  // and one it published itself.
+  fs::create_directories(root_ + "/ds/b/2026-01-02");
+  WriteLocal(root_ + "/ds/b/2026-01-02/old.parquet", "old");
+  WriteLocal(*staging + "/c.tmp", "c old");
+  ASSERT_TRUE(storage_->Publish(*staging + "/c.tmp", "ds/c/2026-01-03/old.parquet").ok());
+
+  std::vector<StagedMove> moves = {{stage("p=1", "a"), "ds/a/2026-01-01/pv.parquet", true},
+                                   {stage("p=2", "b"), "ds/b/2026-01-02/pv.parquet", true},
+                                   {stage("p=3", "c"), "ds/c/2026-01-03/pv.parquet", true}};
+  ASSERT_TRUE(storage_->SyncStaged({moves[0].local_path, moves[1].local_path, moves[2].local_path}).ok());
+  Status s = storage_->PublishAll(moves);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(storage_->SyncPublished().ok());
+  EXPECT_EQ(ListPaths("ds"), (std::vector<std::string>{"ds/a/2026-01-01/pv.parquet", "ds/b/2026-01-02/old.parquet",
+                                                       "ds/b/2026-01-02/pv.parquet", "ds/c/2026-01-03/old.parquet",
+                                                       "ds/c/2026-01-03/pv.parquet"}));
+  EXPECT_EQ(storage_->ReadFile("ds/a/2026-01-01/pv.parquet").value(), "a");
+  EXPECT_EQ(storage_->ReadFile("ds/b/2026-01-02/pv.parquet").value(), "b");
+  EXPECT_EQ(storage_->ReadFile("ds/c/2026-01-03/pv.parquet").value(), "c");
+  // The new partition's staging folder became its folder; the others stay behind, empty.
+  EXPECT_FALSE(fs::exists(*staging + "/p=1"));
+  EXPECT_TRUE(fs::is_empty(*staging + "/p=2"));
+  EXPECT_TRUE(fs::is_empty(*staging + "/p=3"));
+}
+
 TEST_F(LocalStorageTest, PublishRecreatesAParentRemovedSinceTheLastPublish) {
   auto staging = storage_->MakeStagingDir("run");
   ASSERT_TRUE(staging.ok());

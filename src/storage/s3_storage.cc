@@ -41,9 +41,9 @@ class S3Storage final : public Storage {
     return Status::OK();
   }
 
-  Status PublishAll(const std::vector<std::pair<std::string, std::string>>& staged_to_dest) override {
-    return ParallelFor(staged_to_dest.size(), options_.parallel_transfers,
-                       [&](size_t i) { return Publish(staged_to_dest[i].first, staged_to_dest[i].second); });
+  Status PublishAll(const std::vector<StagedMove>& moves) override {
+    return ParallelFor(moves.size(), options_.parallel_transfers,
+                       [&](size_t i) { return Publish(moves[i].local_path, moves[i].dest); });
   }
 
   Status SyncPublished() override { return Status::OK(); }

@@ -38,6 +38,15 @@ class DatasetLock {
   virtual ~DatasetLock() = default;
 };
 
+// A staged file and where it is published.
+struct StagedMove {
+  std::string local_path;
+  std::string dest;  // relative to the storage root
+  // The file is the only entry of a staging folder of its own that nothing else uses: a
+  // local root may move that folder into place when the destination folder is new.
+  bool own_folder = false;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -53,7 +62,7 @@ class Storage {
   // Safe to call from several threads at once.
   virtual Status Publish(const std::string& staged_local_path, const std::string& dest) = 0;
   // Publish() for many files, concurrently. On failure some files may be published.
-  virtual Status PublishAll(const std::vector<std::pair<std::string, std::string>>& staged_to_dest) = 0;
+  virtual Status PublishAll(const std::vector<StagedMove>& moves) = 0;
   // Makes the directory entries of everything published so far durable.
   virtual Status SyncPublished() = 0;
 
