@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/crash_point.h"
 #include "core/parallel.h"
 #include "core/path_template.h"
 #include "core/sha256.h"
@@ -19,6 +20,7 @@
 #include "duck/duck.h"
 #include "sink/export_sql.h"
 #include "sink/manifest.h"
+#include "sink/publish_journal.h"
 #include "sink/staged_output.h"
 #include "source/pg_source.h"
 #include "storage/storage.h"
@@ -104,6 +106,11 @@ class ExportRun {
     PQ_RETURN_IF_ERROR(ResolveLayouts());
     if (!postgres()) PQ_RETURN_IF_ERROR(ResolveInputs());
     PQ_ASSIGN_OR_RETURN(lock_, storage_->LockDataset(ds_.name));
+    if (!options_.dry_run) {
+      PQ_ASSIGN_OR_RETURN(Recovery recovery, RecoverInterruptedPublish(*storage_, ds_.name));
+      report_.recovered_run = recovery.run_id;
+      report_.recovered_files_deleted = static_cast<int64_t>(recovery.files_deleted);
+    }
     bool work = true;
     if (postgres()) {
       PQ_ASSIGN_OR_RETURN(work, PgRangeNeedsExport());
@@ -817,21 +824,28 @@ class ExportRun {
     std::vector<storage::StagedMove> moves;
     std::vector<std::string> superseded;
     std::vector<std::string> fresh;  // every new file (NameFiles: never an old name)
+    std::vector<JournalPartition> journal;
     for (const Partition* p : to_publish) {
       for (size_t i = 0; i < p->staged.size(); ++i) {
         moves.push_back({p->staged[i].local_path, p->dest[i], p->staged[i].own_folder});
       }
       fresh.insert(fresh.end(), p->dest.begin(), p->dest.end());
+      journal.push_back({p->manifest_path, p->dest});
       if (!p->previous) continue;
       // Files of the previous version that the new one does not replace go after the new
       // manifest is in place.
       for (const auto& f : p->previous->files) {
         bool kept = std::any_of(p->kept.begin(), p->kept.end(), [&](const ManifestFile& k) { return k.path == f.path; });
-        if (!kept && std::find(p->dest.begin(), p->dest.end(), f.path) == p->dest.end()) superseded.push_back(f.path);
+        if (!kept && std::find(p->dest.begin(), p->dest.end(), f.path) == p->dest.end()) {
+          superseded.push_back(f.path);
+          journal.back().files.push_back(f.path);
+        }
       }
     }
+    PQ_RETURN_IF_ERROR(WriteJournal(*storage_, ds_.name, report_.run_id, journal).WithContext("export " + ds_.name));
     Status s = Timed(" publish: move files", [&] { return storage_->PublishAll(moves).WithContext("export " + ds_.name); });
     if (s.ok()) s = Timed(" publish: sync moves", [&] { return storage_->SyncPublished().WithContext("export " + ds_.name); });
+    CrashPoint("export.files_moved");
     if (s.ok()) {
       s = Timed(" publish: write manifests", [&] {
         return storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests");
@@ -839,12 +853,16 @@ class ExportRun {
     }
     if (!s.ok()) {
       // Without their manifests the new files are not part of the dataset: take them back so
-      // that a failed run (a full disk, a dead S3 endpoint) leaves no new file visible.
-      for (const auto& path : fresh) (void)storage_->Delete(path);
+      // that a failed run (a full disk, a dead S3 endpoint) leaves no new file visible. What
+      // cannot be deleted now stays in the journal for the next run.
+      bool all_deleted = true;
+      for (const auto& path : fresh) all_deleted = storage_->Delete(path).ok() && all_deleted;
+      if (all_deleted) (void)RemoveJournal(*storage_, ds_.name);
       return s;
     }
+    CrashPoint("export.manifests_written");
     for (const auto& path : superseded) PQ_RETURN_IF_ERROR(storage_->Delete(path));
-    return Status::OK();
+    return RemoveJournal(*storage_, ds_.name).WithContext("export " + ds_.name);
   }
 
   // A partition that a committed --delete-after-export run wrote holds rows that are no

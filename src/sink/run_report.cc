@@ -36,6 +36,8 @@ void RunReport::Add(const RunReport& other) {
   files.insert(files.end(), other.files.begin(), other.files.end());
   skipped.insert(skipped.end(), other.skipped.begin(), other.skipped.end());
   rejects.insert(rejects.end(), other.rejects.begin(), other.rejects.end());
+  if (!other.recovered_run.empty()) recovered_run = other.recovered_run;
+  recovered_files_deleted += other.recovered_files_deleted;
   if (!other.report_path.empty()) report_path = other.report_path;
   if (!other.rejects_path.empty()) rejects_path = other.rejects_path;
 }
@@ -68,6 +70,8 @@ std::string RunReport::ToJson() const {
     const auto& r = rejects[i];
     j["rejects_sample"].push_back({{"file", r.file}, {"line", r.line}, {"column", r.column}, {"reason", r.reason}});
   }
+  j["recovered"] = recovered_run.empty() ? json(nullptr)
+                                          : json{{"run_id", recovered_run}, {"files_deleted", recovered_files_deleted}};
   j["report_path"] = report_path.empty() ? json(nullptr) : json(report_path);
   j["rejects_path"] = rejects_path.empty() ? json(nullptr) : json(rejects_path);
   return j.dump(2) + "\n";
@@ -85,6 +89,10 @@ std::string RunReport::RejectsNdjson() const {
 
 std::string RunReport::ToText() const {
   std::string out;
+  if (!recovered_run.empty()) {
+    out += "recovered: run " + recovered_run + " was interrupted while publishing; deleted " +
+           std::to_string(recovered_files_deleted) + " of its files that no manifest lists\n";
+  }
   // Apportion input bytes by rows so every file's ratio compares like with like.
   double in_per_row = rows_read > 0 ? static_cast<double>(input_bytes) / static_cast<double>(rows_read) : 0;
   for (const auto& f : files) {

@@ -55,6 +55,10 @@ struct RunReport {
   std::vector<WrittenFile> files;
   std::vector<SkippedPartition> skipped;
   std::vector<RejectedRow> rejects;
+  // An earlier run of the dataset that was killed while publishing (publish_journal.h):
+  // its id and how many of its files no manifest listed and this run deleted.
+  std::string recovered_run;
+  int64_t recovered_files_deleted = 0;
   std::string report_path;   // local path of report.json, "" for dry runs
   std::string rejects_path;  // local path of rejects.ndjson, "" when none were kept
 
