@@ -21,7 +21,7 @@
 #                           derived from pageviews_bench into bench/out/ if the file has none)
 #   GEN, DUCK               the tools (default: BUILD_DIR/bench/..., built if missing)
 #   BENCH_OUT [bench/out]   inputs, outputs, logs, results (git-ignored)
-#   SETTLE_S [70]           seconds to wait after deleting a previous many-partitions output
+#   SETTLE_S [370]          seconds to wait after deleting a previous many-partitions output
 #   MANY_TIMEOUT [300]      seconds before a many-partitions run is interrupted
 #   MANY_RSS_LIMIT [8GiB]   resident memory at which a many-partitions run is stopped
 #   MANY_VMEM_LIMIT_KB [50331648 = 48 GiB]  ulimit -v backstop for many-partitions runs. Only a
@@ -43,7 +43,7 @@ SIZES="${SIZES-1e6 1e7}"
 REPEAT="${REPEAT:-3}"
 THREADS="${THREADS:-$(nproc)}"
 MANY_TIMEOUT="${MANY_TIMEOUT:-300}"
-SETTLE_S="${SETTLE_S:-70}"
+SETTLE_S="${SETTLE_S:-370}"
 MANY_RSS_LIMIT="${MANY_RSS_LIMIT:-8GiB}"
 MANY_VMEM_LIMIT_KB="${MANY_VMEM_LIMIT_KB:-50331648}"
 DISTURB_CPU_S="${DISTURB_CPU_S:-0.5}"
@@ -314,9 +314,12 @@ duck_case() {
 # ---------------------------------------------------------------------------------------------
 # pqflow (skipped cleanly while the binary is missing or the command fails)
 
-# This machine's ext4 has no journal, and then the kernel skips inodes freed in the last
-# 60-300 s when it allocates new ones: right after deleting 100k+ files, creating directories
-# is ten times slower. Runs that create that many files start after the deletions settle.
+# This machine's ext4 has no journal, and then the kernel skips inodes freed in the last 60 s
+# when it allocates new ones, or in the last 360 s when their inode table block is dirty
+# (fs/ext4/ialloc.c, recently_deleted: RECENTCY_MIN + RECENTCY_DIRTY), which the new run's own
+# allocations make it. Right after deleting 100k+ files, creating files is several times
+# slower (a run 70 s after a deletion: 69 s; after 6 minutes: 51 s). Runs that create that
+# many files start after the deletions settle.
 settle_fs() {
   sync
   log "waiting ${SETTLE_S}s for deleted inodes to settle (see settle_fs)"
