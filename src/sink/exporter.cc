@@ -467,11 +467,11 @@ class ExportRun {
                                                       parts.GetInt64(r, 1)));
         } else if (ds_.max_file_size > 0) {
           for (size_t f = 0; f < stats.row_count(); ++f) {
-            files.push_back(StagedFile{stats.GetOr(f, 0, ""), stats.GetInt64(f, 1), stats.GetInt64(f, 2), {}, false});
+            files.push_back(StagedFile{stats.GetOr(f, 0, ""), stats.GetInt64(f, 1), stats.GetInt64(f, 2), {}, false, ""});
           }
         } else {
           PQ_ASSIGN_OR_RETURN(int64_t bytes, StagedFileSize(batch.target));
-          files.push_back(StagedFile{batch.target, stats.GetInt64(0, 0), bytes, {}, false});
+          files.push_back(StagedFile{batch.target, stats.GetInt64(0, 0), bytes, {}, false, ""});
         }
         SortByFileNumber(&files);
         for (auto& f : files) PQ_RETURN_IF_ERROR(AddStaged(index, values[r], std::move(f), /*rotated=*/true));
@@ -546,7 +546,7 @@ class ExportRun {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
       PQ_ASSIGN_OR_RETURN(int64_t bytes, StagedFileSize(entry.path().string()));
-      files.push_back(StagedFile{entry.path().string(), rows, bytes, {}, false});
+      files.push_back(StagedFile{entry.path().string(), rows, bytes, {}, false, ""});
     }
     if (ec || files.empty()) {
       return Status::IOError("export " + ds_.name + ": DuckDB wrote no file into " + folder +
@@ -763,7 +763,7 @@ class ExportRun {
         PQ_ASSIGN_OR_RETURN(duck::QueryResult stats, conn_->Query(sql));
         std::vector<StagedFile> parts;
         for (size_t r = 0; r < stats.row_count(); ++r) {
-          parts.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}, false});
+          parts.push_back(StagedFile{stats.GetOr(r, 0, ""), stats.GetInt64(r, 1), stats.GetInt64(r, 2), {}, false, ""});
         }
         SortByFileNumber(&parts);
         for (auto& part : parts) out.push_back(std::move(part));
@@ -821,22 +821,21 @@ class ExportRun {
     }));
     // Data files first, manifests last: a partition without its manifest is not complete,
     // and a re-run redoes it.
-    std::vector<std::pair<std::string, std::string>> manifests(to_publish.size());
-    PQ_RETURN_IF_ERROR(Timed(" publish: hash, build manifests", [&] {
-      return ParallelFor(to_publish.size(), FileWorkers(), [&](size_t i) {
-        PQ_ASSIGN_OR_RETURN(manifests[i], ManifestFor(*to_publish[i]));
+    PQ_RETURN_IF_ERROR(Timed(" publish: hash files", [&] {
+      return ParallelFor(to_publish.size(), FileWorkers(), [&](size_t i) -> Status {
+        for (auto& f : to_publish[i]->staged) {
+          PQ_ASSIGN_OR_RETURN(f.sha256, Sha256File(f.local_path));
+        }
         return Status::OK();
       });
     }));
     std::vector<storage::StagedMove> moves;
     std::vector<std::string> superseded;
-    std::vector<std::string> fresh;  // every new file (NameFiles: never an old name)
     std::vector<JournalPartition> journal;
     for (const Partition* p : to_publish) {
       for (size_t i = 0; i < p->staged.size(); ++i) {
         moves.push_back({p->staged[i].local_path, p->dest[i], p->staged[i].own_folder});
       }
-      fresh.insert(fresh.end(), p->dest.begin(), p->dest.end());
       journal.push_back({p->manifest_path, p->dest});
       if (!p->previous) continue;
       // Files of the previous version that the new one does not replace go after the new
@@ -853,18 +852,13 @@ class ExportRun {
     Status s = Timed(" publish: move files", [&] { return storage_->PublishAll(moves).WithContext("export " + ds_.name); });
     if (s.ok()) s = Timed(" publish: sync moves", [&] { return storage_->SyncPublished().WithContext("export " + ds_.name); });
     CrashPoint("export.files_moved");
-    if (s.ok()) {
-      s = Timed(" publish: write manifests", [&] {
-        return storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests");
-      });
-    }
+    if (s.ok()) s = Timed(" publish: write manifests", [&] { return WriteManifests(to_publish); });
     if (!s.ok()) {
-      // Without their manifests the new files are not part of the dataset: take them back so
-      // that a failed run (a full disk, a dead S3 endpoint) leaves no new file visible. What
-      // cannot be deleted now stays in the journal for the next run.
-      bool all_deleted = true;
-      for (const auto& path : fresh) all_deleted = storage_->Delete(path).ok() && all_deleted;
-      if (all_deleted) (void)RemoveJournal(*storage_, ds_.name);
+      // A failed run (a full disk, a dead S3 endpoint) leaves each partition whole: the new
+      // files of partitions whose manifest was not switched are taken back, the old files of
+      // those that were are deleted, exactly as the next run would from the journal. If
+      // that fails too, the journal stays for the next run.
+      (void)RecoverInterruptedPublish(*storage_, ds_.name);
       return s;
     }
     CrashPoint("export.manifests_written");
@@ -959,7 +953,24 @@ class ExportRun {
 
   // The manifest of a partition about to be published: path and JSON. Runs on several
   // threads (hashing the staged files is most of the work).
-  Result<std::pair<std::string, std::string>> ManifestFor(const Partition& p) const {
+  // Manifests are built and written some thousands at a time: 200,000 of them at ~2 KB
+  // each would hold 400 MB at once.
+  Status WriteManifests(const std::vector<Partition*>& partitions) {
+    constexpr size_t kManifestsAtOnce = 8192;
+    for (size_t first = 0; first < partitions.size(); first += kManifestsAtOnce) {
+      size_t n = std::min(kManifestsAtOnce, partitions.size() - first);
+      std::vector<std::pair<std::string, std::string>> manifests(n);
+      PQ_RETURN_IF_ERROR(ParallelFor(n, FileWorkers(), [&](size_t i) {
+        const Partition& p = *partitions[first + i];
+        manifests[i] = {p.manifest_path, ManifestFor(p).ToJson()};
+        return Status::OK();
+      }));
+      PQ_RETURN_IF_ERROR(storage_->WriteFilesAtomic(manifests).WithContext("export " + ds_.name + ": writing manifests"));
+    }
+    return Status::OK();
+  }
+
+  Manifest ManifestFor(const Partition& p) const {
     Manifest m = NewManifest(p);
     m.files = p.kept;
     for (const auto& f : p.kept) {
@@ -967,10 +978,9 @@ class ExportRun {
       m.bytes += f.bytes;
     }
     for (size_t i = 0; i < p.staged.size(); ++i) {
-      PQ_ASSIGN_OR_RETURN(std::string sha, Sha256File(p.staged[i].local_path));
-      m.files.push_back({p.dest[i], p.staged[i].rows, p.staged[i].bytes, sha, pg_txid_});
+      m.files.push_back({p.dest[i], p.staged[i].rows, p.staged[i].bytes, p.staged[i].sha256, pg_txid_});
     }
-    return std::make_pair(p.manifest_path, m.ToJson());
+    return m;
   }
 
   Manifest NewManifest(const Partition& p) const {

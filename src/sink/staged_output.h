@@ -20,6 +20,7 @@ struct StagedFile {
   // Key column name -> value (nullopt = NULL), from the hive folders of the path.
   std::map<std::string, std::optional<std::string>> keys;
   bool own_folder = false;  // the only file in its staging folder (storage::StagedMove)
+  std::string sha256;       // of the content, once publishing has hashed it
 };
 
 // Parses one RETURN_STATS file name below `staging_dir`.
