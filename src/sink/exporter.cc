@@ -953,10 +953,12 @@ class ExportRun {
 
   // The manifest of a partition about to be published: path and JSON. Runs on several
   // threads (hashing the staged files is most of the work).
-  // Manifests are built and written some thousands at a time: 200,000 of them at ~2 KB
-  // each would hold 400 MB at once.
+  // Manifests are built and written 32,768 at a time (~64 MB): 200,000 of them at ~2 KB
+  // each would hold 400 MB at once. Each group costs two syncfs() calls on a local root,
+  // which is why the groups are not smaller (8,192 at a time: 19 s instead of 9 s for
+  // 206,795 manifests on ext4).
   Status WriteManifests(const std::vector<Partition*>& partitions) {
-    constexpr size_t kManifestsAtOnce = 8192;
+    constexpr size_t kManifestsAtOnce = 32768;
     for (size_t first = 0; first < partitions.size(); first += kManifestsAtOnce) {
       size_t n = std::min(kManifestsAtOnce, partitions.size() - first);
       std::vector<std::pair<std::string, std::string>> manifests(n);
