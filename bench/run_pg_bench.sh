@@ -77,6 +77,9 @@ sed -e "s#^root = .*#root = \"$OUT/pqflow-data\"#" -e 's#^compression = .*#compr
 
 timed() {  # name, command...: appends "name wall_s rss_kib" to results
   local name=$1; shift
+  # The previous case's output (1.6 GB of CSV and Parquet for 1e7 rows) would otherwise still
+  # be written back while this one runs, and slow whichever case comes next.
+  sync
   /usr/bin/time -f '%e %M' -o "$OUT/logs/$name.time" "$@" >"$OUT/logs/$name.out" 2>"$OUT/logs/$name.err" ||
     { cat "$OUT/logs/$name.err" >&2; die "$name failed"; }
   echo "$name $(cat "$OUT/logs/$name.time")" >>"$OUT/results.txt"

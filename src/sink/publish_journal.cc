@@ -23,10 +23,15 @@ std::string JournalPath(const std::string& dataset) { return ".pqflow/journal/" 
 
 Status WriteJournal(storage::Storage& storage, const std::string& dataset, const std::string& run_id,
                     const std::vector<JournalPartition>& partitions) {
-  json parts = json::array();
-  for (const auto& p : partitions) parts.push_back({{"manifest", p.manifest}, {"files", p.files}});
-  json j = {{"format", 1}, {"dataset", dataset}, {"run_id", run_id}, {"partitions", std::move(parts)}};
-  return storage.WriteFileAtomic(JournalPath(dataset), j.dump()).WithContext("writing the publish journal of " + dataset);
+  // Text built directly: a JSON tree of 200,000 partitions would cost ~100 MB for a moment.
+  std::string text = "{\"format\":1,\"dataset\":" + json(dataset).dump() + ",\"run_id\":" + json(run_id).dump() +
+                     ",\"partitions\":[";
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    text += (i == 0 ? "{\"manifest\":" : ",\n{\"manifest\":") + json(partitions[i].manifest).dump() +
+            ",\"files\":" + json(partitions[i].files).dump() + "}";
+  }
+  text += "]}\n";
+  return storage.WriteFileAtomic(JournalPath(dataset), text).WithContext("writing the publish journal of " + dataset);
 }
 
 Status RemoveJournal(storage::Storage& storage, const std::string& dataset) {
