@@ -224,9 +224,17 @@ Result<PgTransactionState> PgSource::TransactionState(int64_t txid) {
 // which decodes its batch into its own output chunk: receiving, decoding and writing
 // Parquet run in parallel. The queue is bounded, so memory is a few batches.
 struct PgSource::Scan {
+  // Rows copied out of libpq's buffers, which are freed at once on the receiving thread:
+  // freeing ten million of them on DuckDB's threads made glibc shrink and regrow its heaps
+  // (10% of the CPU in the kernel zeroing pages). Batches are recycled for the same reason.
   struct Batch {
-    std::vector<char*> messages;  // PQgetCopyData buffers, freed by the consumer
-    std::vector<int> sizes;
+    std::string data;          // the rows' messages, back to back
+    std::vector<size_t> ends;  // where each message ends in `data`
+    size_t size() const { return ends.size(); }
+    std::string_view message(size_t i) const {
+      size_t begin = i == 0 ? 0 : ends[i - 1];
+      return std::string_view(data).substr(begin, ends[i] - begin);
+    }
   };
   static constexpr size_t kMaxQueued = 8;
 
@@ -237,6 +245,7 @@ struct PgSource::Scan {
   std::mutex mu;
   std::condition_variable changed;
   std::deque<Batch> queue;
+  std::vector<Batch> spare;  // consumed batches with their memory
   bool closed = false;  // the producer has finished (or failed); no more batches
   bool stop = false;    // consumers failed: the producer should give up
   Status error;
@@ -268,13 +277,23 @@ struct PgSource::Scan {
       }
       producer.join();
     }
-    for (auto& b : queue) Free(b);
     queue.clear();
   }
 
-  static void Free(Batch& b) {
-    for (char* m : b.messages) PQfreemem(m);
-    b.messages.clear();
+  // A consumed batch, emptied, for the producer to fill again.
+  void Recycle(Batch&& b) {
+    b.data.clear();
+    b.ends.clear();
+    std::lock_guard<std::mutex> lock(mu);
+    spare.push_back(std::move(b));
+  }
+
+  Batch SpareBatch() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (spare.empty()) return Batch{};
+    Batch b = std::move(spare.back());
+    spare.pop_back();
+    return b;
   }
 
   void Produce() {
@@ -287,7 +306,7 @@ struct PgSource::Scan {
 
   Status ProduceAll() {
     const size_t batch_rows = duckdb_vector_size();
-    Batch batch;
+    Batch batch = SpareBatch();
     bool first = true;
     for (;;) {
       char* buf = nullptr;
@@ -306,22 +325,20 @@ struct PgSource::Scan {
           PQfreemem(buf);
           return valid;
         }
-        if (*header == msg.size()) {
-          PQfreemem(buf);
-          continue;
-        }
-        std::memmove(buf, buf + *header, msg.size() - *header);
-        n -= static_cast<int>(*header);
+        msg.remove_prefix(*header);
       }
-      if (n == 2 && static_cast<unsigned char>(buf[0]) == 0xff && static_cast<unsigned char>(buf[1]) == 0xff) {
-        PQfreemem(buf);  // the trailer
-        continue;
+      bool trailer = msg.size() == 2 && static_cast<unsigned char>(msg[0]) == 0xff && static_cast<unsigned char>(msg[1]) == 0xff;
+      if (!msg.empty() && !trailer) {
+        batch.data.append(msg);
+        batch.ends.push_back(batch.data.size());
       }
-      batch.messages.push_back(buf);
-      batch.sizes.push_back(n);
-      if (batch.messages.size() == batch_rows && !Push(std::exchange(batch, Batch{}))) return Status::OK();
+      PQfreemem(buf);
+      if (batch.size() == batch_rows) {
+        if (!Push(std::move(batch))) return Status::OK();
+        batch = SpareBatch();
+      }
     }
-    if (!batch.messages.empty() && !Push(std::exchange(batch, Batch{}))) return Status::OK();
+    if (batch.size() > 0 && !Push(std::move(batch))) return Status::OK();
     PgResultPtr result(PQgetResult(source->conn_));
     if (result == nullptr || PQresultStatus(result.get()) != PGRES_COMMAND_OK) return source->Error("finishing COPY");
     server_rows = std::strtoll(PQcmdTuples(result.get()), nullptr, 10);
@@ -333,10 +350,7 @@ struct PgSource::Scan {
   bool Push(Batch&& batch) {
     std::unique_lock<std::mutex> lock(mu);
     changed.wait(lock, [&] { return stop || queue.size() < kMaxQueued; });
-    if (stop) {
-      Free(batch);
-      return false;
-    }
+    if (stop) return false;
     queue.push_back(std::move(batch));
     changed.notify_all();
     return true;
@@ -422,13 +436,12 @@ void ScanNext(duckdb_function_info info, duckdb_data_chunk out) {
   }
   idx_t row = 0;
   Status s;
-  for (size_t i = 0; i < batch.messages.size() && s.ok(); ++i) {
+  for (size_t i = 0; i < batch.size() && s.ok(); ++i) {
     bool appended = false;
-    s = local->decoder->Decode(std::string_view(batch.messages[i], static_cast<size_t>(batch.sizes[i])), out, row,
-                               &appended);
+    s = local->decoder->Decode(batch.message(i), out, row, &appended);
     if (appended) ++row;
   }
-  PgSource::Scan::Free(batch);
+  scan->Recycle(std::move(batch));
   if (!s.ok()) {
     scan->Fail(s.WithContext("dataset " + scan->dataset + ": decoding PostgreSQL rows"));
     duckdb_function_set_error(info, scan->Error().message().c_str());
