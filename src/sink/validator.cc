@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "duck/duck.h"
 #include "sink/manifest.h"
+#include "sink/publish_journal.h"
 #include "storage/storage.h"
 
 namespace pqflow::sink {
@@ -94,8 +95,15 @@ Result<ValidationReport> ValidateDataset(const Config& config, const std::string
       }
     }
   }
+  // An export killed while publishing leaves such files and its journal; the next export
+  // of the dataset removes them.
+  const bool interrupted = storage->Stat(JournalPath(ds->name)).ok();
+  const std::string unlisted =
+      interrupted ? "belongs to no manifest: left by an export that was interrupted while publishing; the next "
+                    "`pqflow export " + ds->name + "` removes it"
+                  : "matches the layout but belongs to no manifest (partial or foreign file)";
   for (const auto& p : parquet_files) {
-    if (!listed.count(p)) check.Issue(p, "matches the layout but belongs to no manifest (partial or foreign file)");
+    if (!listed.count(p)) check.Issue(p, unlisted);
   }
   return report;
 }

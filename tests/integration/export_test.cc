@@ -429,6 +429,9 @@ TEST_F(ExportTest, AnExportKilledWhilePublishingIsRepairedByTheNextRun) {
   ASSERT_EQ(crashed_overwrite("export.files_moved").exit_code, 86);
   EXPECT_EQ(ListFiles(Data("analytics"), ".parquet").size(), 6u);
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + glob + "')"), "3600");
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
+  EXPECT_NE(v.exit_code, 0);
+  EXPECT_NE(v.out.find("interrupted while publishing; the next `pqflow export pv` removes it"), std::string::npos) << v.out;
   CommandResult r = Export({"--input", dir_ / "in/all.csv", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json report = json::parse(r.out);
