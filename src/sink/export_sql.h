@@ -3,8 +3,12 @@
 // (and tested) as SQL.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "core/civil_date.h"
+#include "core/status.h"
 
 #include "core/dataset_config.h"
 #include "core/path_template.h"
@@ -40,6 +44,15 @@ inline constexpr const char* kStateKey = "__pq_s";  // 0 ok, 1 bad (rejected), 2
 inline constexpr const char* kFileKey = "__pq_f";
 inline constexpr const char* kDateKey = "__pq_d";
 inline constexpr const char* kHourKey = "__pq_h";
+// Layouts with a date use one key for the state and the date (DuckDB builds a Value of every
+// key for every row): 4 x days since 1970-01-01 for rows to write, 1 for rejected rows, 2 for
+// rows outside the selected dates.
+inline constexpr const char* kStateDateKey = "__pq_sd";
+struct StateAndDate {
+  int state = 0;                  // as kStateKey: 0 ok, 1 rejected, 2 outside the dates
+  std::optional<CivilDate> date;  // for state 0
+};
+Result<StateAndDate> DecodeStateDate(const std::string& value);
 std::string ColumnKey(const std::string& column);  // "__pq_c_<column>"
 
 // The per-partition writer (layouts with {column} tokens, or a sort order): a table with

@@ -596,21 +596,23 @@ class ExportRun {
 
   // Sends a staged file to its partition, or to the rejected / outside-dates tallies.
   Status Route(size_t index, StagedFile f) {
-    const std::string state = f.keys[kStateKey].value_or("");  // 0 ok, 1 bad, 2 outside the dates
+    StateAndDate key;
+    if (auto it = f.keys.find(kStateDateKey); it != f.keys.end()) {
+      PQ_ASSIGN_OR_RETURN(key, DecodeStateDate(it->second.value_or("")));
+    } else {
+      key.state = std::stoi(f.keys[kStateKey].value_or("0"));
+    }
     bool main = index == 0;
-    if (state == "1") {
+    if (key.state == 1) {
       if (main) bad_files_.push_back(f);
       return Status::OK();
     }
-    if (state == "2") {
+    if (key.state == 2) {
       if (main) report_.rows_outside_dates += f.rows;
       return Status::OK();
     }
     PartitionValues v;
-    if (auto it = f.keys.find(kDateKey); it != f.keys.end() && it->second) {
-      PQ_ASSIGN_OR_RETURN(CivilDate d, CivilDate::Parse(*it->second));
-      v.date = d;
-    }
+    v.date = key.date;
     if (auto it = f.keys.find(kHourKey); it != f.keys.end() && it->second) v.hour = std::stoi(*it->second);
     for (const auto& col : layouts_[index].tmpl.ColumnNames()) v.columns[col] = f.keys[ColumnKey(col)];
     return AddStaged(index, v, std::move(f), /*rotated=*/false);
