@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "core/civil_date.h"
-#include "core/status.h"
-
 #include "core/dataset_config.h"
 #include "core/path_template.h"
+#include "core/status.h"
 #include "source/file_source.h"
 
 namespace pqflow::sink {

@@ -24,7 +24,7 @@ class PublishJournalTest : public ::testing::Test {
   std::unique_ptr<storage::Storage> storage_;
 };
 
-TEST_F(PublishJournalTest, NoJournalNothingToDo) {
+TEST_F(PublishJournalTest, WithoutAJournalRecoveryFindsNoInterruptedRun) {
   auto r = RecoverInterruptedPublish(*storage_, "pv");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_FALSE(r->found);

@@ -114,8 +114,8 @@ class LocalStorage final : public Storage {
   }
 
   // A new partition's folder is the staged file's folder, moved into place: one rename
-  // instead of a mkdir, a rename and an rmdir at cleanup, which on ext4 cost 10-20 s for
-  // 100,000 partitions. The file takes its final name first, inside the staging folder
+  // instead of a mkdir, a rename and an rmdir at cleanup (removing 116,629 empty staging
+  // folders alone took 10.5 s on ext4). The file takes its final name first, inside the staging folder
   // (which no dataset glob reaches). Where the destination folder exists (an earlier version
   // of the partition), the file is published alone.
   Status PublishWithFolder(const StagedMove& m) {

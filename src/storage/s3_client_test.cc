@@ -218,6 +218,9 @@ TEST_F(S3ClientTest, PresignedGetWorksAndExpires) {
 TEST_F(S3ClientTest, AStalledAnswerIsAbortedAndRetriedAndTheDownloadIsWhole) {
   S3ClientOptions o = Options();
   o.stall_timeout = std::chrono::milliseconds(1000);
+  // Each attempt stalls with probability 1/2: with the default 5 attempts, 1 download in 32
+  // would fail for good (seen once in a full `make test`); with 12, 1 in 4,096.
+  o.retry.max_attempts = 12;
   auto client = Client(o);
   const std::string data = RandomBytes(1 << 20, 7);
   ASSERT_TRUE(client->PutObject("stall/obj", data).ok());
