@@ -113,6 +113,13 @@ QueryResult ResultBuilder::Build(duckdb_result* result) {
   return out;
 }
 
+void QueryResult::KeepColumns(size_t count) {
+  if (count >= names_.size()) return;
+  names_.resize(count);
+  types_.resize(count);
+  for (auto& row : rows_) row.resize(count);
+}
+
 // ---- Database --------------------------------------------------------------------------
 
 Result<Database> Database::Open(const DatabaseOptions& options) {

@@ -56,6 +56,7 @@ class QueryResult {
   std::string GetOr(size_t row, size_t col, std::string fallback) const;
   int64_t GetInt64(size_t row, size_t col, int64_t fallback = 0) const;
   const std::vector<std::vector<std::optional<std::string>>>& rows() const { return rows_; }
+  void KeepColumns(size_t count);  // drops the columns after the first `count`
 
  private:
   friend struct ResultBuilder;

@@ -55,13 +55,16 @@ std::string RenderTable(const duck::QueryResult& r, const std::vector<std::strin
 }  // namespace
 
 Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format) {
-  // Types first (DESCRIBE), then the values rendered by DuckDB itself as text.
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult described, conn.Query("DESCRIBE " + sql));
-  std::vector<std::string> types;
-  for (size_t r = 0; r < described.row_count(); ++r) types.push_back(described.GetOr(r, 1, ""));
-  for (auto& t : types) t = t.substr(0, t.find('('));
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult result, conn.Query("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (" + sql + ")"));
-  types.resize(result.column_count());
+  // The values rendered by DuckDB itself as text, each column followed by its type name (a
+  // DESCRIBE would bind the query, and read its files' footers, once more).
+  PQ_ASSIGN_OR_RETURN(duck::QueryResult result,
+                      conn.Query("SELECT COLUMNS(*)::VARCHAR, typeof(COLUMNS(*)) FROM (" + sql + ")"));
+  std::vector<std::string> types(result.column_count() / 2);
+  for (size_t c = 0; c < types.size() && result.row_count() > 0; ++c) {
+    const std::string t = result.GetOr(0, types.size() + c, "");
+    types[c] = t.substr(0, t.find('('));
+  }
+  result.KeepColumns(types.size());
   if (format == OutputFormat::kTable) return RenderTable(result, types);
   std::string out;
   if (format == OutputFormat::kCsv) {

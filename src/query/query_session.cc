@@ -30,7 +30,6 @@ Result<Session> OpenSession(const Config& config, storage::Storage* storage) {
   }
   PQ_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open({}));
   PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
-  PQ_RETURN_IF_ERROR(conn.Execute("SET TimeZone = 'UTC'"));
   QueryLimits limits;
   limits.readable_directories = {storage->ReadableRoot()};
   limits.memory_limit = std::to_string(config.query.memory_limit) + "B";

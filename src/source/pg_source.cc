@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "duck/logical_type.h"
+#include "source/libpq_loader.h"
 #include "source/pg_binary.h"
 
 namespace pqflow::source {
@@ -90,6 +91,7 @@ std::string BindDates(const std::string& sql, const PgDateRange& range) {
 }
 
 Result<std::unique_ptr<PgSource>> PgSource::Open(const DatasetConfig& ds, bool will_delete) {
+  PQ_RETURN_IF_ERROR(LoadLibPq().WithContext("dataset " + ds.name + ": PostgreSQL source"));
   PGconn* conn = PQconnectdb(ds.source.dsn.c_str());
   if (conn == nullptr) return Status::IOError("connecting to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/sha256.h"
+#include "storage/libcurl_loader.h"
 
 namespace pqflow::storage {
 
@@ -339,6 +340,7 @@ std::chrono::milliseconds BackoffDelay(const S3RetryPolicy& policy, int attempt)
 }  // namespace
 
 Result<std::unique_ptr<S3Client>> S3Client::Make(S3ClientOptions options) {
+  PQ_RETURN_IF_ERROR(LoadLibCurl().WithContext("S3 storage"));
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   PQ_ASSIGN_OR_RETURN(Endpoint endpoint, ParseEndpoint(options.endpoint));
   if (options.bucket.empty() || options.bucket.find('/') != std::string::npos) {
