@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -305,17 +306,22 @@ class Extractor {
   std::map<std::string, std::vector<json>> conjuncts_;
 };
 
-Result<json> Serialize(duck::Connection& conn, const std::string& sql) {
-  PQ_ASSIGN_OR_RETURN(duck::PreparedStatement stmt, conn.Prepare("SELECT json_serialize_sql(?::VARCHAR)"));
-  PQ_RETURN_IF_ERROR(stmt.BindString(1, sql));
+// DuckDB's parse of each statement, in one round trip; nullopt where a statement is not a
+// single SELECT.
+Result<std::vector<std::optional<json>>> SerializeEach(duck::Connection& conn, const std::vector<std::string>& sqls) {
+  std::string select = "SELECT ";
+  for (size_t i = 0; i < sqls.size(); ++i) select += (i ? ", " : "") + std::string("json_serialize_sql(?::VARCHAR)");
+  PQ_ASSIGN_OR_RETURN(duck::PreparedStatement stmt, conn.Prepare(select));
+  for (size_t i = 0; i < sqls.size(); ++i) PQ_RETURN_IF_ERROR(stmt.BindString(i + 1, sqls[i]));
   PQ_ASSIGN_OR_RETURN(duck::QueryResult result, stmt.Execute());
-  json parsed = json::parse(result.GetOr(0, 0, "{}"), nullptr, false);
-  if (parsed.is_discarded() || parsed.value("error", true) || !parsed.contains("statements") ||
-      parsed["statements"].size() != 1) {
-    return Status::InvalidArgument(parsed.is_object() ? parsed.value("error_message", "not a single SELECT")
-                                                      : "not a single SELECT");
+  std::vector<std::optional<json>> out;
+  for (size_t i = 0; i < sqls.size(); ++i) {
+    json parsed = json::parse(result.GetOr(0, i, "{}"), nullptr, false);
+    const bool single_select = !parsed.is_discarded() && !parsed.value("error", true) &&
+                               parsed.contains("statements") && parsed["statements"].size() == 1;
+    out.push_back(single_select ? std::optional<json>(std::move(parsed)) : std::nullopt);
   }
-  return parsed;
+  return out;
 }
 
 }  // namespace
@@ -323,18 +329,19 @@ Result<json> Serialize(duck::Connection& conn, const std::string& sql) {
 Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
     duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations) {
   std::map<std::string, std::string> predicates;
-  auto parsed = Serialize(conn, sql);
-  if (!parsed.ok()) return predicates;  // not ours to judge: the query itself will say what is wrong
-  json call;  // a parsed function call without arguments
-  if (auto t = Serialize(conn, "SELECT current_date()"); t.ok()) call = (*t)["statements"][0]["node"]["select_list"][0];
-  Extractor extractor(relations, call);
-  extractor.CountReferences(*parsed);
-  extractor.VisitSelects(*parsed);
-  if (extractor.conjuncts().empty()) return predicates;
-
-  // DuckDB turns the conjuncts back into SQL: serialize a template, put them in its WHERE.
+  // The query; a parsed function call without arguments, to turn keywords into calls; and a
+  // template whose WHERE takes the conjuncts, for DuckDB to turn them back into SQL.
   const std::string prefix = "SELECT 1 FROM __pqflow_partitions WHERE ";
-  PQ_ASSIGN_OR_RETURN(json tmpl, Serialize(conn, prefix + "true"));
+  PQ_ASSIGN_OR_RETURN(auto parses, SerializeEach(conn, {sql, "SELECT current_date()", prefix + "true"}));
+  if (!parses[0]) return predicates;  // not ours to judge: the query itself will say what is wrong
+  json call;
+  if (parses[1]) call = (*parses[1])["statements"][0]["node"]["select_list"][0];
+  Extractor extractor(relations, call);
+  extractor.CountReferences(*parses[0]);
+  extractor.VisitSelects(*parses[0]);
+  if (extractor.conjuncts().empty()) return predicates;
+  if (!parses[2]) return Status::Internal("DuckDB cannot parse the partition table's SELECT");
+  const json& tmpl = *parses[2];
   for (auto& [relation, terms] : extractor.conjuncts()) {
     json statement = tmpl;
     statement["statements"][0]["node"]["where_clause"] = And(terms);

@@ -228,19 +228,20 @@ Result<std::string> AllowedDirectoriesList(const std::vector<std::string>& dirs)
   return "[" + list + "]";
 }
 
+// A database another connection already locked down cannot be changed, and need not be.
+Status AlreadyLockedDown(duck::Connection& conn) {
+  PQ_ASSIGN_OR_RETURN(std::string locked, CurrentSetting(conn, "lock_configuration"));
+  if (locked != "true") return Status::FailedPrecondition("DuckDB configuration is not locked");
+  PQ_ASSIGN_OR_RETURN(std::string external, CurrentSetting(conn, "enable_external_access"));
+  if (external != "false") return Status::FailedPrecondition("DuckDB configuration is locked with external access on");
+  return Status::OK();
+}
+
 }  // namespace
 
 // ---- layer 1 ---------------------------------------------------------------------------
 
 Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits) {
-  PQ_ASSIGN_OR_RETURN(std::string locked, CurrentSetting(conn, "lock_configuration"));
-  if (locked == "true") {
-    PQ_ASSIGN_OR_RETURN(std::string external, CurrentSetting(conn, "enable_external_access"));
-    if (external != "false") {
-      return Status::FailedPrecondition("DuckDB configuration is locked with external access on");
-    }
-    return Status::OK();
-  }
   if (limits.threads < 0) return Status::InvalidArgument("threads must not be negative");
   PQ_ASSIGN_OR_RETURN(std::string dirs, AllowedDirectoriesList(limits.readable_directories));
   // allowed_directories and temp_directory can only be set while external access is on, and
@@ -269,7 +270,9 @@ Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits) {
   // One round trip: each statement on its own costs a parse and a transaction.
   std::string batch;
   for (const auto& statement : statements) batch += statement + ";\n";
-  return Set(conn, batch);
+  Status set = Set(conn, batch);
+  if (!set.ok() && AlreadyLockedDown(conn).ok()) return Status::OK();
+  return set;
 }
 
 // ---- layer 2 ---------------------------------------------------------------------------
