@@ -69,6 +69,7 @@ struct OutputFlags {
                      : fmt == "csv"    ? query::OutputFormat::kCsv
                                        : query::OutputFormat::kTable;
     options.explain = explain;
+    options.leave_database_open = true;  // each command ends with query::ExitWithoutTeardown
     return options;
   }
 
@@ -113,6 +114,7 @@ void AddReportCommands(CLI::App& app, const GlobalOptions& global, int* exit_cod
         return out->Deliver(outcome);
       }();
       *exit_code = s.ok() ? kExitOk : ReportError(s.WithContext("report " + name));
+      query::ExitWithoutTeardown(*exit_code);
     });
   }
 }
@@ -146,6 +148,7 @@ void AddAggregateCommand(CLI::App& app, const GlobalOptions& global, int* exit_c
       return flags->out.Deliver(outcome);
     }();
     *exit_code = s.ok() ? kExitOk : ReportError(s.WithContext("aggregate"));
+    query::ExitWithoutTeardown(*exit_code);
   });
 }
 
@@ -180,6 +183,7 @@ void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
       return flags->out.Deliver(outcome);
     }();
     *exit_code = s.ok() ? kExitOk : ReportError(s.WithContext("query"));
+    query::ExitWithoutTeardown(*exit_code);
   });
   AddReportCommands(app, global, exit_code);
   AddAggregateCommand(app, global, exit_code);

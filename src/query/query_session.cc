@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/text.h"
 #include "query/aggregation.h"
@@ -59,10 +60,15 @@ std::string ExplainText(duck::Connection& conn, const std::string& sql, const st
   return out;
 }
 
-}  // namespace
-
-
-namespace {
+// The database stays open until the process ends: see QueryOptions::leave_database_open.
+void LeaveOpen(Session& session) {
+  struct Open {
+    duck::Database db;
+    duck::Connection conn;
+  };
+  static auto* left_open = new std::vector<Open>;  // never freed, on purpose
+  left_open->push_back({std::move(session.db), std::move(session.conn)});
+}
 
 Result<QueryOutcome> RunInSession(Session& session, const Config& config, const std::string& sql,
                                   const QueryOptions& options) {
@@ -99,9 +105,16 @@ Result<std::string> FindRelation(const Config& config, const std::string& name) 
 
 }  // namespace
 
+void ExitWithoutTeardown(int code) {
+  std::fflush(nullptr);
+  std::_Exit(code);
+}
+
 Result<QueryOutcome> RunUserQuery(const Config& config, const std::string& sql, const QueryOptions& options) {
   PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options.storage));
-  return RunInSession(session, config, sql, options);
+  auto outcome = RunInSession(session, config, sql, options);
+  if (options.leave_database_open) LeaveOpen(session);
+  return outcome;
 }
 
 Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_json, const QueryOptions& options) {
@@ -117,7 +130,9 @@ Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_
     for (auto& [name, type] : typed) columns.push_back({std::move(name), std::move(type)});
   }
   PQ_ASSIGN_OR_RETURN(CompiledAggregation compiled, CompileAggregation(spec, columns));
-  return RunInSession(session, config, compiled.sql, options);
+  auto outcome = RunInSession(session, config, compiled.sql, options);
+  if (options.leave_database_open) LeaveOpen(session);
+  return outcome;
 }
 
 Result<std::string> ReportQuerySql(const Config& config, const std::string& report,
