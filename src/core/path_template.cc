@@ -137,7 +137,7 @@ Result<PathTemplate> PathTemplate::MakeInput(std::string_view text) {
       return Status::InvalidArgument("source path '" + std::string(text) + "': only date tokens ({yyyy}, {mm}, {dd}, {date}) are allowed, not {" + tok.text + "}");
     }
   }
-  t.parse_regex_ = std::make_shared<const std::regex>(t.ParsePattern());
+  t.parse_regex_ = std::make_shared<LazyRegex>(t.ParsePattern());
   return t;
 }
 
@@ -164,7 +164,7 @@ Result<PathTemplate> PathTemplate::Make(std::string_view text, std::string datas
   for (char c : skeleton) {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') return bad("must not contain glob characters or backslashes");
   }
-  t.parse_regex_ = std::make_shared<const std::regex>(t.ParsePattern());
+  t.parse_regex_ = std::make_shared<LazyRegex>(t.ParsePattern());
   return t;
 }
 
@@ -284,10 +284,15 @@ std::string PathTemplate::ParsePattern() const {
   return pattern;
 }
 
+const std::regex& PathTemplate::LazyRegex::Get() {
+  std::call_once(once, [this] { regex.emplace(pattern); });
+  return *regex;
+}
+
 Result<PartitionValues> PathTemplate::Parse(std::string_view path) const {
   std::smatch m;
   std::string subject(path);
-  if (parse_regex_ == nullptr || !std::regex_match(subject, m, *parse_regex_)) {
+  if (parse_regex_ == nullptr || !std::regex_match(subject, m, parse_regex_->Get())) {
     return Status::NotFound("'" + subject + "' does not match layout " + text_);
   }
   PartitionValues v;

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -66,7 +67,16 @@ class PathTemplate {
   std::string dataset_;
   bool input_ = false;
   std::vector<Token> tokens_;
-  std::shared_ptr<const std::regex> parse_regex_;  // shared by copies; immutable
+  // Compiled on the first Parse, not when the configuration is read: a std::regex costs
+  // ~0.2 ms to build, and most commands parse no path of most layouts.
+  struct LazyRegex {
+    explicit LazyRegex(std::string p) : pattern(std::move(p)) {}
+    const std::regex& Get();
+    std::string pattern;
+    std::once_flag once;
+    std::optional<std::regex> regex;
+  };
+  std::shared_ptr<LazyRegex> parse_regex_;  // shared by copies
 };
 
 // Percent-encodes a partition value for use as (part of) one path segment.
