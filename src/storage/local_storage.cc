@@ -228,6 +228,9 @@ class LocalStorage final : public Storage {
         it.disable_recursion_pending();
         continue;
       }
+      // The entry's type comes from the directory listing: only files cost a stat.
+      std::error_code type_ec;
+      if (it->is_directory(type_ec)) continue;
       struct stat st{};
       if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       // Below root_ by construction: a prefix cut, not fs::relative (which resolves every path).
