@@ -34,7 +34,7 @@ chown postgres "$OUT"
 PGDATA="$OUT/pgdata"
 runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 --locale=C >"$OUT/logs/initdb.log"
 runuser -u postgres -- "$PGBIN/postgres" -D "$PGDATA" -p "$PORT" -k "$OUT" -c listen_addresses=127.0.0.1 \
-  -c fsync=off -c full_page_writes=off -c shared_buffers=1GB >"$OUT/logs/postgres.log" 2>&1 &
+  -c fsync=off -c full_page_writes=off -c shared_buffers=1GB -c dynamic_shared_memory_type=mmap >"$OUT/logs/postgres.log" 2>&1 &
 PG_PID=$!
 stop_server() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || kill -KILL "$PG_PID" 2>/dev/null || true

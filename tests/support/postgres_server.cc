@@ -364,6 +364,9 @@ void PostgresServer::InitDb() {
   conf << "\n# Added by pqflow's PostgresServer (tests/support/postgres_server.cc)\n";
   conf << "listen_addresses = '127.0.0.1'\n";
   conf << "unix_socket_directories = " << ConfValue(socket_dir_) << "\n";
+  // Dynamic shared memory as files in the data directory, which the test removes, instead of
+  // /dev/shm segments, which a server killed by a test (SIGKILL) would leave behind.
+  conf << "dynamic_shared_memory_type = mmap\n";
   if (options_.fast) conf << "fsync = off\nfull_page_writes = off\n";
   for (const auto& [name, value] : options_.settings) conf << name << " = " << ConfValue(value) << "\n";
   if (!conf.flush()) throw std::runtime_error("cannot write " + data_dir_ + "/postgresql.conf");
