@@ -9,7 +9,7 @@
 namespace pqflow {
 
 Status LoadLibrarySymbols(const char* soname, const char* debian_package,
-                          std::initializer_list<LibrarySymbol> symbols) {
+                          const std::vector<LibrarySymbol>& symbols) {
   // RTLD_GLOBAL: the library's own dependencies may look its symbols up (libcurl's TLS
   // backends do); RTLD_NOW: a missing symbol is found here, not in the middle of a request.
   void* handle = dlopen(soname, RTLD_NOW | RTLD_GLOBAL);
@@ -28,8 +28,14 @@ Status LoadLibrarySymbols(const char* soname, const char* debian_package,
   return Status::OK();  // the handle stays open for the life of the process
 }
 
-void DieLibraryMissing(const Status& status) {
-  std::fprintf(stderr, "pqflow: %s\n", status.ToString().c_str());
+Status LazyLibrary::Load() {
+  std::call_once(once_, [this] { status_ = LoadLibrarySymbols(soname_, debian_package_, symbols_); });
+  return status_;
+}
+
+void LazyLibrary::LoadOrDie() {
+  if (Load().ok()) return;
+  std::fprintf(stderr, "pqflow: %s\n", status_.ToString().c_str());
   std::abort();
 }
 

@@ -8,8 +8,9 @@
 // definition forwards to the symbol resolved here.
 #pragma once
 
-#include <initializer_list>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -21,13 +22,29 @@ struct LibrarySymbol {
 };
 
 // Opens `soname` and resolves every symbol, or says which library and which Debian package
-// is missing. Not thread-safe: callers serialise it (std::call_once).
+// is missing. Not thread-safe: LazyLibrary serialises it.
 Status LoadLibrarySymbols(const char* soname, const char* debian_package,
-                          std::initializer_list<LibrarySymbol> symbols);
+                          const std::vector<LibrarySymbol>& symbols);
 
-// For a forwarding definition reached before its library loaded successfully: there is no
-// Status to return through the library's own C signature, so this prints `status` and aborts.
-// The callers' explicit Load...() calls report the failure as an error before this can happen.
-[[noreturn]] void DieLibraryMissing(const Status& status);
+// A library opened at most once per process, on first use.
+class LazyLibrary {
+ public:
+  LazyLibrary(const char* soname, const char* debian_package, std::vector<LibrarySymbol> symbols)
+      : soname_(soname), debian_package_(debian_package), symbols_(std::move(symbols)) {}
+
+  // Opens it the first time; every call gives the same answer.
+  Status Load();
+  // For a forwarding definition: there is no Status to return through the library's own C
+  // signature, so a failure is printed and the process aborts. Commands call Load() first
+  // and report the failure as an error before this can happen.
+  void LoadOrDie();
+
+ private:
+  const char* soname_;
+  const char* debian_package_;
+  std::vector<LibrarySymbol> symbols_;
+  std::once_flag once_;
+  Status status_;
+};
 
 }  // namespace pqflow

@@ -30,5 +30,25 @@ TEST(DynamicLibraryTest, AMissingFunctionIsNamed) {
       << s.ToString();
 }
 
+TEST(DynamicLibraryTest, ALazyLibraryLoadsOnceAndGivesTheSameAnswerAfter) {
+  void* strlen_address = nullptr;
+  LazyLibrary libc("libc.so.6", "libc6", {{"strlen", &strlen_address}});
+  EXPECT_EQ(strlen_address, nullptr);  // nothing happens before the first use
+  ASSERT_TRUE(libc.Load().ok());
+  EXPECT_NE(strlen_address, nullptr);
+  EXPECT_TRUE(libc.Load().ok());
+
+  void* unused = nullptr;
+  LazyLibrary missing("libpqflow-no-such-library.so.9", "libpqflow-none9", {{"f", &unused}});
+  EXPECT_FALSE(missing.Load().ok());
+  EXPECT_EQ(missing.Load().message(), missing.Load().message());
+}
+
+TEST(DynamicLibraryDeathTest, AForwardingCallToAMissingLibraryAbortsSayingWhatToInstall) {
+  void* unused = nullptr;
+  LazyLibrary missing("libpqflow-no-such-library.so.9", "libpqflow-none9", {{"f", &unused}});
+  EXPECT_DEATH(missing.LoadOrDie(), "install the Debian package libpqflow-none9");
+}
+
 }  // namespace
 }  // namespace pqflow

@@ -5,7 +5,6 @@
 
 #include <libpq-fe.h>
 
-#include <mutex>
 
 #include "core/dynamic_library.h"
 
@@ -53,24 +52,22 @@ struct LibPq {
 };
 
 LibPq libpq;
-Status load_status;
-std::once_flag load_once;
+
+LazyLibrary& Library() {
+#define PQFLOW_SYMBOL(ret, name, params, args) LibrarySymbol{#name, reinterpret_cast<void**>(&libpq.name)},
+  static LazyLibrary library("libpq.so.5", "libpq5", {PQFLOW_LIBPQ_FUNCTIONS(PQFLOW_SYMBOL)});
+#undef PQFLOW_SYMBOL
+  return library;
+}
 
 const LibPq& Loaded() {
-  if (!LoadLibPq().ok()) DieLibraryMissing(load_status);
+  Library().LoadOrDie();
   return libpq;
 }
 
 }  // namespace
 
-Status LoadLibPq() {
-  std::call_once(load_once, [] {
-#define PQFLOW_SYMBOL(ret, name, params, args) LibrarySymbol{#name, reinterpret_cast<void**>(&libpq.name)},
-    load_status = LoadLibrarySymbols("libpq.so.5", "libpq5", {PQFLOW_LIBPQ_FUNCTIONS(PQFLOW_SYMBOL)});
-#undef PQFLOW_SYMBOL
-  });
-  return load_status;
-}
+Status LoadLibPq() { return Library().Load(); }
 
 }  // namespace pqflow::source
 

@@ -7,7 +7,6 @@
 #include <curl/curl.h>
 
 #include <cstdarg>
-#include <mutex>
 
 #include "core/dynamic_library.h"
 
@@ -39,28 +38,25 @@ struct LibCurl {
 };
 
 LibCurl libcurl;
-Status load_status;
-std::once_flag load_once;
+
+LazyLibrary& Library() {
+#define PQFLOW_SYMBOL(ret, name, params, args) LibrarySymbol{#name, reinterpret_cast<void**>(&libcurl.name)},
+#define PQFLOW_VARIADIC_SYMBOL(name) LibrarySymbol{#name, reinterpret_cast<void**>(&libcurl.name)},
+  static LazyLibrary library("libcurl.so.4", "libcurl4",
+                             {PQFLOW_LIBCURL_FUNCTIONS(PQFLOW_SYMBOL) PQFLOW_LIBCURL_VARIADIC(PQFLOW_VARIADIC_SYMBOL)});
+#undef PQFLOW_VARIADIC_SYMBOL
+#undef PQFLOW_SYMBOL
+  return library;
+}
 
 const LibCurl& Loaded() {
-  if (!LoadLibCurl().ok()) DieLibraryMissing(load_status);
+  Library().LoadOrDie();
   return libcurl;
 }
 
 }  // namespace
 
-Status LoadLibCurl() {
-  std::call_once(load_once, [] {
-#define PQFLOW_SYMBOL(ret, name, params, args) LibrarySymbol{#name, reinterpret_cast<void**>(&libcurl.name)},
-#define PQFLOW_VARIADIC_SYMBOL(name) LibrarySymbol{#name, reinterpret_cast<void**>(&libcurl.name)},
-    load_status = LoadLibrarySymbols("libcurl.so.4", "libcurl4",
-                                     {PQFLOW_LIBCURL_FUNCTIONS(PQFLOW_SYMBOL) PQFLOW_LIBCURL_VARIADIC(
-                                         PQFLOW_VARIADIC_SYMBOL)});
-#undef PQFLOW_VARIADIC_SYMBOL
-#undef PQFLOW_SYMBOL
-  });
-  return load_status;
-}
+Status LoadLibCurl() { return Library().Load(); }
 
 }  // namespace pqflow::storage
 
