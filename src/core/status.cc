@@ -40,4 +40,10 @@ std::string Status::ToString() const {
   return std::string(CodeName(code_)) + ": " + message_;
 }
 
+Status Status::WithMessage(std::string message) const {
+  Status s = *this;
+  s.message_ = std::move(message);
+  return s;
+}
+
 }  // namespace pqflow

@@ -49,6 +49,8 @@ class [[nodiscard]] Status {
 
   // Prefixes the message with what the caller was doing: "ctx: message".
   Status WithContext(const std::string& context) const;
+  // The same kind of failure, told in other words.
+  Status WithMessage(std::string message) const;
   std::string ToString() const;
 
  private:

@@ -57,8 +57,21 @@ std::string RenderTable(const duck::QueryResult& r, const std::vector<std::strin
 Result<std::string> RunQuery(duck::Connection& conn, const std::string& sql, OutputFormat format) {
   // The values rendered by DuckDB itself as text, each column followed by its type name (a
   // DESCRIBE would bind the query, and read its files' footers, once more).
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult result,
-                      conn.Query("SELECT COLUMNS(*)::VARCHAR, typeof(COLUMNS(*)) FROM (" + sql + ")"));
+  const std::string wrapper = "SELECT COLUMNS(*)::VARCHAR, typeof(COLUMNS(*)) FROM (";
+  auto rendered = conn.Query(wrapper + sql + ")");
+  if (!rendered.ok()) {
+    // DuckDB's message quotes the text around the error. Where the query itself does not
+    // bind, its own error quotes the user's text; a failure while running may quote the
+    // wrapper, which the user did not write: that quote is cut.
+    if (auto bound = conn.Prepare(sql); !bound.ok()) return bound.status();
+    const std::string& message = rendered.status().message();
+    const size_t quote = message.find("\n\nLINE ");
+    if (quote != std::string::npos && message.find("COLUMNS(*)", quote) != std::string::npos) {
+      return rendered.status().WithMessage(message.substr(0, quote));
+    }
+    return rendered.status();
+  }
+  duck::QueryResult result = std::move(rendered).value();
   std::vector<std::string> types(result.column_count() / 2);
   for (size_t c = 0; c < types.size() && result.row_count() > 0; ++c) {
     const std::string t = result.GetOr(0, types.size() + c, "");

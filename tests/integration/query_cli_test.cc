@@ -861,6 +861,21 @@ TEST_F(QueryCliTest, QueriesThatLeaveTheDatasetViewsAreRefused) {
   EXPECT_FALSE(fs::exists(*dir_ / "data/x.db"));
 }
 
+TEST_F(QueryCliTest, ABadQueryFailsQuotingTheUsersOwnSql) {
+  CommandResult r = Run({"query", "SELECT projct, count(*) FROM pageviews GROUP BY 1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("Referenced column \"projct\" not found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SELECT projct, count(*) FROM pageviews"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("COLUMNS(*)"), std::string::npos) << r.err;  // not pqflow's wrapper
+  EXPECT_EQ(r.out, "");
+  // One that binds and fails while running.
+  CommandResult run = Run({"query", "SELECT CAST(project_slug AS INTEGER) FROM pageviews"});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("Conversion Error"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("COLUMNS(*)"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out, "");
+}
+
 TEST_F(QueryCliTest, SlowQueryIsStoppedAtTheTimeLimit) {
   const auto start = std::chrono::steady_clock::now();
   CommandResult r =
