@@ -36,7 +36,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 OUT="${BENCH_OUT:-$BENCH/out}"
-BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+BUILD_DIR="$(realpath -m "${BUILD_DIR:-$ROOT/build}")"  # absolute: the scripts change directory
 PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
 PQ_CONFIG="${PQ_CONFIG:-$BENCH/pageviews_bench.toml}"
 SIZES="${SIZES-1e6 1e7}"

@@ -12,7 +12,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${BENCH_OUT:-$ROOT/bench/out}/ingest"
-BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+BUILD_DIR="$(realpath -m "${BUILD_DIR:-$ROOT/build}")"  # absolute: the scripts change directory
 PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
 LOADGEN="$BUILD_DIR/bench/pqflow-loadgen"
 NOOP="$BUILD_DIR/bench/pqflow-bench-noop-server"

@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${BENCH_OUT:-$ROOT/bench/out}/pg"
-BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+BUILD_DIR="$(realpath -m "${BUILD_DIR:-$ROOT/build}")"  # absolute: the scripts change directory
 PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
 DUCK="${DUCK:-$BUILD_DIR/bench/pqflow-bench-duckdb}"
 PGBIN="${PQFLOW_PG_BIN:-/usr/lib/postgresql/15/bin}"

@@ -48,7 +48,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${BENCH_OUT:-/tmp/pqflow-query-bench}"
-BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+BUILD_DIR="$(realpath -m "${BUILD_DIR:-$ROOT/build}")"  # absolute: the scripts change directory
 PQFLOW="${PQFLOW:-$BUILD_DIR/src/cli/pqflow}"
 GEN="${GEN:-$BUILD_DIR/bench/pqflow-gen-pageviews}"
 PEER="${PEER:-$BUILD_DIR/bench/pqflow-bench-duckdb-query}"
