@@ -223,12 +223,20 @@ DecimalParse ParseDecimalText(std::string_view t, int precision, int scale, Int1
 
 // ---- Text forms: uuid, ip, date, timestamp -------------------------------------------
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// A hex digit's value, or kNotHex: one table lookup per digit, with no branch, on the path
+// every event's device_id and session_id take.
+constexpr uint8_t kNotHex = 0x10;
+constexpr std::array<uint8_t, 256> kHexValues = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(kNotHex);
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<uint8_t>(c);
+  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<uint8_t>(10 + c);
+  return t;
+}();
+
+// Where the 32 digits of the dashed form (8-4-4-4-12) are.
+constexpr std::array<uint8_t, 32> kDashedDigits = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+                                                   19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
 
 // 32 hex digits, 8-4-4-4-12 with dashes or none, optionally braced: the value's first
 // (`hi`) and last (`lo`) 8 bytes as big-endian integers.
@@ -238,14 +246,13 @@ bool ParseUuid(std::string_view s, uint64_t* hi, uint64_t* lo) {
   if (!dashed && s.size() != 32) return false;
   if (dashed && (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')) return false;
   uint64_t words[2] = {0, 0};
-  int nibble = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
-    const int h = HexValue(s[i]);
-    if (h < 0) return false;
-    words[nibble / 16] = (words[nibble / 16] << 4) | static_cast<uint64_t>(h);
-    ++nibble;
+  uint8_t seen = 0;  // the OR of every digit's table entry: kNotHex is set if one was not a digit
+  for (size_t i = 0; i < 32; ++i) {
+    const uint8_t h = kHexValues[static_cast<unsigned char>(s[dashed ? kDashedDigits[i] : i])];
+    seen |= h;
+    words[i / 16] = (words[i / 16] << 4) | (h & 0xF);
   }
+  if (seen & kNotHex) return false;
   *hi = words[0];
   *lo = words[1];
   return true;
