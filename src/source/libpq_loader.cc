@@ -60,9 +60,11 @@ LazyLibrary& Library() {
   return library;
 }
 
+// Every forwarded call goes through here (PQgetCopyData once per row): after the first,
+// it costs one initialised-static check, not a Load() that returns a Status.
 const LibPq& Loaded() {
-  Library().LoadOrDie();
-  return libpq;
+  static const LibPq& loaded = (Library().LoadOrDie(), libpq);
+  return loaded;
 }
 
 }  // namespace

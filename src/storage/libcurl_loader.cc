@@ -49,9 +49,11 @@ LazyLibrary& Library() {
   return library;
 }
 
+// Every forwarded call goes through here (PQgetCopyData once per row): after the first,
+// it costs one initialised-static check, not a Load() that returns a Status.
 const LibCurl& Loaded() {
-  Library().LoadOrDie();
-  return libcurl;
+  static const LibCurl& loaded = (Library().LoadOrDie(), libcurl);
+  return loaded;
 }
 
 }  // namespace
