@@ -10,6 +10,11 @@ pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# jemalloc replaces glibc's malloc in the whole process, DuckDB included (see README). The
+# sanitizers bring their own allocator, so a sanitizer build keeps glibc's.
+if(PQFLOW_JEMALLOC AND NOT PQFLOW_SANITIZE)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
 if(PQFLOW_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

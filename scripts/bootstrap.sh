@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-  libcpp-httplib-dev libsimdjson-dev wrk
+  libcpp-httplib-dev libsimdjson-dev libjemalloc-dev wrk
   postgresql-15 time
   awscli  # tests: another S3 client lists and downloads what pqflow wrote; bench: the upload peer
 )
