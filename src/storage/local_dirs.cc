@@ -24,6 +24,25 @@ class FlockDatasetLock final : public DatasetLock {
 
 }  // namespace
 
+Status WriteLocalFile(const std::string& path, std::string_view data, const std::string& name) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("creating " + path, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return Status::FromErrno("writing " + name, err);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return Status::FromErrno("writing " + name, errno);
+  return Status::OK();
+}
+
 Result<std::string> MakeEmptyDir(const std::string& dir) {
   std::error_code ec;
   fs::remove_all(dir, ec);

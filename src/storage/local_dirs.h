@@ -4,12 +4,15 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "storage/storage.h"
 
 namespace pqflow::storage {
 
+// Creates or replaces the local file `path` with `data` (no sync); errors say "writing `name`".
+Status WriteLocalFile(const std::string& path, std::string_view data, const std::string& name);
 // Removes what a killed run left in `dir`, then creates it empty.
 Result<std::string> MakeEmptyDir(const std::string& dir);
 Status RemoveDirTree(const std::string& dir);

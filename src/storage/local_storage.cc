@@ -54,25 +54,6 @@ int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-Status WriteWholeFile(const std::string& path, std::string_view data, const std::string& name) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("creating " + path, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      return Status::FromErrno("writing " + name, err);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) return Status::FromErrno("writing " + name, errno);
-  return Status::OK();
-}
-
 class LocalStorage final : public Storage {
  public:
   explicit LocalStorage(std::string root)
@@ -108,8 +89,15 @@ class LocalStorage final : public Storage {
   }
 
   Status PublishAll(const std::vector<StagedMove>& moves) override {
-    return ParallelFor(moves.size(), FileWorkers(), [&](size_t i) {
-      return moves[i].own_folder ? PublishWithFolder(moves[i]) : Publish(moves[i].local_path, moves[i].dest);
+    return ParallelFor(moves.size(), FileWorkers(), [&](size_t i) -> Status {
+      const StagedMove& m = moves[i];
+      if (m.own_folder) {
+        PQ_ASSIGN_OR_RETURN(bool folder_moved, PublishWithFolder(m));
+        if (folder_moved) return Status::OK();  // the companion went with it
+      } else {
+        PQ_RETURN_IF_ERROR(Publish(m.local_path, m.dest));
+      }
+      return m.companion_dest.empty() ? Status::OK() : Publish(m.companion_local_path, m.companion_dest);
     });
   }
 
@@ -117,8 +105,8 @@ class LocalStorage final : public Storage {
   // instead of a mkdir, a rename and an rmdir at cleanup (removing 116,629 empty staging
   // folders alone took 10.5 s on ext4). The file takes its final name first, inside the staging folder
   // (which no dataset glob reaches). Where the destination folder exists (an earlier version
-  // of the partition), the file is published alone.
-  Status PublishWithFolder(const StagedMove& m) {
+  // of the partition), the file is published alone. Returns whether the folder moved.
+  Result<bool> PublishWithFolder(const StagedMove& m) {
     fs::path target = root_ / m.dest;
     fs::path folder = fs::path(m.local_path).parent_path();
     std::string renamed = (folder / target.filename()).string();
@@ -128,14 +116,19 @@ class LocalStorage final : public Storage {
       std::lock_guard<std::mutex> lock(dirs_mu_);
       exists = known_dirs_.count(target.parent_path().string()) > 0;
     }
-    if (exists) return Publish(renamed, m.dest);
-    PQ_RETURN_IF_ERROR(EnsureParent(target.parent_path()));
-    if (::rename(folder.c_str(), target.parent_path().c_str()) != 0) return Publish(renamed, m.dest);
+    if (!exists) {
+      PQ_RETURN_IF_ERROR(EnsureParent(target.parent_path()));
+      exists = ::rename(folder.c_str(), target.parent_path().c_str()) != 0;
+    }
+    if (exists) {
+      PQ_RETURN_IF_ERROR(Publish(renamed, m.dest));
+      return false;
+    }
     std::lock_guard<std::mutex> lock(dirs_mu_);
     known_dirs_.insert(target.parent_path().string());
     published_dirs_.insert(target.parent_path().string());
     published_dirs_.insert(target.parent_path().parent_path().string());
-    return Status::OK();
+    return true;
   }
 
   Status SyncPublished() override {
@@ -161,8 +154,8 @@ class LocalStorage final : public Storage {
       fs::path target = root_ / dest;
       std::string tmp = target.string() + suffix;
       PQ_RETURN_IF_ERROR(EnsureParent(target));
-      PQ_RETURN_IF_ERROR(WriteWholeFile(tmp, data, dest));
-      temps[i] = {tmp, dest, false};
+      PQ_RETURN_IF_ERROR(WriteLocalFile(tmp, data, dest));
+      temps[i] = StagedMove{.local_path = tmp, .dest = dest};
       return Status::OK();
     });
     std::vector<std::string> written;

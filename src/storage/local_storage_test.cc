@@ -207,7 +207,7 @@ TEST_F(LocalStorageTest, PublishMovesStagedFileIntoPlace) {
   EXPECT_EQ(storage_->Stat("x/y.parquet").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(LocalStorageTest, PublishAllMovesAFileAloneInItsFolderWithTheFolder) {
+TEST_F(LocalStorageTest, PublishAllMovesAFileAloneInItsFolderWithTheFolderAndItsCompanion) {
   auto staging = storage_->MakeStagingDir("run");
   ASSERT_TRUE(staging.ok());
   auto stage = [&](const std::string& folder, const std::string& data) {
@@ -222,23 +222,36 @@ TEST_F(LocalStorageTest, PublishAllMovesAFileAloneInItsFolderWithTheFolder) {
   WriteLocal(*staging + "/c.tmp", "c old");
   ASSERT_TRUE(storage_->Publish(*staging + "/c.tmp", "ds/c/2026-01-03/old.parquet").ok());
 
-  std::vector<StagedMove> moves = {{stage("p=1", "a"), "ds/a/2026-01-01/pv.parquet", true},
-                                   {stage("p=2", "b"), "ds/b/2026-01-02/pv.parquet", true},
-                                   {stage("p=3", "c"), "ds/c/2026-01-03/pv.parquet", true}};
+  std::vector<StagedMove> moves = {{.local_path = stage("p=1", "a"), .dest = "ds/a/2026-01-01/pv.parquet", .own_folder = true},
+                                   {.local_path = stage("p=2", "b"), .dest = "ds/b/2026-01-02/pv.parquet", .own_folder = true},
+                                   {.local_path = stage("p=3", "c"), .dest = "ds/c/2026-01-03/pv.parquet", .own_folder = true},
+                                   {.local_path = stage("p=4", "d"), .dest = "ds/d/2026-01-04/pv.parquet", .own_folder = true}};
+  // Manifests beside the files of p=1 (whose folder moves) and p=2 (whose folder cannot).
+  for (auto* m : {&moves[0], &moves[1]}) {
+    m->companion_local_path = fs::path(m->local_path).parent_path() / "_pv.manifest.json";
+    m->companion_dest = fs::path(m->dest).parent_path() / "_pv.manifest.json";
+    WriteLocal(m->companion_local_path, "manifest of " + m->dest);
+  }
   ASSERT_TRUE(storage_->SyncStaged({moves[0].local_path, moves[1].local_path, moves[2].local_path}).ok());
   Status s = storage_->PublishAll(moves);
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_TRUE(storage_->SyncPublished().ok());
-  EXPECT_EQ(ListPaths("ds"), (std::vector<std::string>{"ds/a/2026-01-01/pv.parquet", "ds/b/2026-01-02/old.parquet",
-                                                       "ds/b/2026-01-02/pv.parquet", "ds/c/2026-01-03/old.parquet",
-                                                       "ds/c/2026-01-03/pv.parquet"}));
+  EXPECT_EQ(ListPaths("ds"),
+            (std::vector<std::string>{"ds/a/2026-01-01/_pv.manifest.json", "ds/a/2026-01-01/pv.parquet",
+                                      "ds/b/2026-01-02/_pv.manifest.json", "ds/b/2026-01-02/old.parquet",
+                                      "ds/b/2026-01-02/pv.parquet", "ds/c/2026-01-03/old.parquet",
+                                      "ds/c/2026-01-03/pv.parquet", "ds/d/2026-01-04/pv.parquet"}));
   EXPECT_EQ(storage_->ReadFile("ds/a/2026-01-01/pv.parquet").value(), "a");
+  EXPECT_EQ(storage_->ReadFile("ds/a/2026-01-01/_pv.manifest.json").value(), "manifest of ds/a/2026-01-01/pv.parquet");
   EXPECT_EQ(storage_->ReadFile("ds/b/2026-01-02/pv.parquet").value(), "b");
+  EXPECT_EQ(storage_->ReadFile("ds/b/2026-01-02/_pv.manifest.json").value(), "manifest of ds/b/2026-01-02/pv.parquet");
   EXPECT_EQ(storage_->ReadFile("ds/c/2026-01-03/pv.parquet").value(), "c");
-  // The new partition's staging folder became its folder; the others stay behind, empty.
+  EXPECT_EQ(storage_->ReadFile("ds/d/2026-01-04/pv.parquet").value(), "d");
+  // The new partitions' staging folders became their folders; the others stay behind, empty.
   EXPECT_FALSE(fs::exists(*staging + "/p=1"));
   EXPECT_TRUE(fs::is_empty(*staging + "/p=2"));
   EXPECT_TRUE(fs::is_empty(*staging + "/p=3"));
+  EXPECT_FALSE(fs::exists(*staging + "/p=4"));
 }
 
 TEST_F(LocalStorageTest, PublishRecreatesAParentRemovedSinceTheLastPublish) {

@@ -42,8 +42,11 @@ class S3Storage final : public Storage {
   }
 
   Status PublishAll(const std::vector<StagedMove>& moves) override {
-    return ParallelFor(moves.size(), options_.parallel_transfers,
-                       [&](size_t i) { return Publish(moves[i].local_path, moves[i].dest); });
+    return ParallelFor(moves.size(), options_.parallel_transfers, [&](size_t i) -> Status {
+      PQ_RETURN_IF_ERROR(Publish(moves[i].local_path, moves[i].dest));
+      return moves[i].companion_dest.empty() ? Status::OK()
+                                             : Publish(moves[i].companion_local_path, moves[i].companion_dest);
+    });
   }
 
   Status SyncPublished() override { return Status::OK(); }

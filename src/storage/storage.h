@@ -45,6 +45,11 @@ struct StagedMove {
   // The file is the only entry of a staging folder of its own that nothing else uses: a
   // local root may move that folder into place when the destination folder is new.
   bool own_folder = false;
+  // Optional: a second file of the same staging folder (a new partition's manifest), published
+  // after the first. It moves in with the folder when the folder moves; otherwise it follows
+  // the file on its own.
+  std::string companion_local_path = {};
+  std::string companion_dest = {};
 };
 
 class Storage {

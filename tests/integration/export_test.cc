@@ -456,6 +456,34 @@ TEST_F(ExportTest, AnExportKilledWhilePublishingIsRepairedByTheNextRun) {
   EXPECT_FALSE(std::filesystem::exists(Data(".pqflow/journal/pv.json")));
 }
 
+// New partitions carry their manifests in their staging folders: a run stopped right after
+// moving them into place has published every one of them whole, and the next run finds
+// nothing to delete and nothing to redo.
+TEST_F(ExportTest, NewPartitionsArriveWithTheirManifests) {
+  std::string config = PageviewsConfig();
+  const std::string daily = "analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet";
+  config.replace(config.find(daily), daily.size(), "by_project/{project_slug}/{YYYY-MM-DD}/pv.parquet");
+  WriteFile(dir_ / "pqflow.toml", config);
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(3000));
+  CommandResult crashed = RunCommand({"env", "PQFLOW_CRASH_AT=export.files_moved", PQFLOW_BINARY, "--config",
+                                      dir_ / "pqflow.toml", "export", "pv", "--input", dir_ / "in/all.csv", "--quiet"},
+                                     dir_.path());
+  ASSERT_EQ(crashed.exit_code, 86) << crashed.err;
+  const std::vector<std::string> files = ListFiles(Data("by_project"), ".parquet");
+  ASSERT_GT(files.size(), 3u);
+  for (const auto& f : files) {
+    const std::string manifest = f.substr(0, f.rfind('/') + 1) + "_pv.manifest.json";
+    EXPECT_TRUE(std::filesystem::exists(Data("by_project/" + manifest))) << manifest;
+  }
+  EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + Data("by_project/*/*/pv.parquet") + "')"), "3000");
+  CommandResult r = Export({"--input", dir_ / "in/all.csv", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["recovered"]["files_deleted"], 0) << r.out;
+  EXPECT_EQ(report["rows"]["skipped"], 3000) << r.out;
+  EXPECT_EQ(Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path()).exit_code, 0);
+}
+
 TEST_F(ExportTest, MonthlyLayoutWritesOneFilePerMonth) {
   std::string config = PageviewsConfig();
   config.replace(config.find("analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet"),
