@@ -136,6 +136,19 @@ std::vector<std::string> HiveKeys(const Relation& rel) {
   return keys;
 }
 
+// The view of a relation with no file to read: its declared columns (then the hive keys,
+// where DuckDB puts them), no rows.
+std::string EmptyRelationSql(const Relation& rel) {
+  std::vector<std::string> parts;
+  for (const auto& c : rel.columns) {
+    if (c.in_file) parts.push_back("CAST(NULL AS " + c.type.DuckDbType() + ") AS " + duck::QuoteIdentifier(c.name));
+  }
+  for (const auto& key : HiveKeys(rel)) parts.push_back("CAST(NULL AS BIGINT) AS " + duck::QuoteIdentifier(key));
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
+  return sql + " WHERE false";
+}
+
 std::string ReadParquetSql(const Relation& rel, const std::vector<std::string>& paths) {
   const std::vector<std::string> hive = HiveKeys(rel);
   // Hive columns in layout order (DuckDB's own order is not the path's).
@@ -149,20 +162,9 @@ std::string ReadParquetSql(const Relation& rel, const std::vector<std::string>& 
     for (size_t i = 0; i < hive.size(); ++i) sql += (i ? ", " : "") + duck::QuoteLiteral(hive[i]) + ": 'BIGINT'";
     sql += "}";
   }
-  return sql + ")";
-}
-
-// The view of a relation with no file to read: its declared columns (then the hive keys,
-// where DuckDB puts them), no rows.
-std::string EmptyRelationSql(const Relation& rel) {
-  std::vector<std::string> parts;
-  for (const auto& c : rel.columns) {
-    if (c.in_file) parts.push_back("CAST(NULL AS " + c.type.DuckDbType() + ") AS " + duck::QuoteIdentifier(c.name));
-  }
-  for (const auto& key : HiveKeys(rel)) parts.push_back("CAST(NULL AS BIGINT) AS " + duck::QuoteIdentifier(key));
-  std::string sql = "SELECT ";
-  for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
-  return sql + " WHERE false";
+  // Files written before a column was added lack it: a query that selects only such files
+  // must still find the column (NULL), so the declared columns lead.
+  return EmptyRelationSql(rel) + " UNION ALL BY NAME " + sql + ")";
 }
 
 // The partition table: one row per file (its index, whether it must be kept whatever the

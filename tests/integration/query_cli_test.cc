@@ -988,5 +988,50 @@ TEST_F(QueryCliTest, JsonNdjsonAndCsvOfOneReportAgreeAndOutputFileHoldsTheSameBy
   EXPECT_EQ(TotalsFromJsonArray(lines), expected);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Schema changes.
+
+// A column added to a dataset reads as NULL in the files written before it, whichever files
+// a query selects, and columns are matched by name, not position.
+TEST(QuerySchemaTest, AColumnAddedLaterReadsAsNullInOlderFilesEvenWhenOnlyThoseAreSelected) {
+  TempDir dir;
+  auto config = [](bool with_referrer) {
+    return std::string("[storage]\nroot = \"data\"\n\n[datasets.hits]\n"
+                       "layout = \"hits/{YYYY-MM-DD}.parquet\"\ntime_column = \"date\"\n"
+                       "[datasets.hits.source]\nformat = \"csv\"\n"
+                       "[[datasets.hits.columns]]\nname = \"id\"\ntype = \"int64\"\n") +
+           (with_referrer ? "[[datasets.hits.columns]]\nname = \"referrer\"\ntype = \"string\"\n" : "") +
+           "[[datasets.hits.columns]]\nname = \"views\"\ntype = \"int32\"\n"
+           "[[datasets.hits.columns]]\nname = \"date\"\ntype = \"date\"\n";
+  };
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", dir / "pqflow.toml"});
+    return Pqflow(args, dir.path());
+  };
+  WriteFile(dir / "pqflow.toml", config(false));
+  WriteFile(dir / "old.csv", "id,views,date\n1,10,2026-01-01\n2,20,2026-01-02\n");
+  CommandResult old_export = run({"export", "hits", "--input", dir / "old.csv"});
+  ASSERT_EQ(old_export.exit_code, 0) << old_export.err;
+
+  // referrer goes between two existing columns: the files disagree on positions too.
+  WriteFile(dir / "pqflow.toml", config(true));
+  WriteFile(dir / "new.csv", "id,referrer,views,date\n3,search,30,2026-01-03\n4,,40,2026-01-03\n");
+  CommandResult new_export = run({"export", "hits", "--input", dir / "new.csv"});
+  ASSERT_EQ(new_export.exit_code, 0) << new_export.err;
+
+  CommandResult all = run({"query", "SELECT * FROM hits ORDER BY id"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out,
+            "id,referrer,views,date\n1,,10,2026-01-01\n2,,20,2026-01-02\n3,search,30,2026-01-03\n4,,40,2026-01-03\n");
+  // Only the older files selected: the new column is still there, NULL.
+  CommandResult old_only = run({"query", "SELECT *, referrer IS NULL AS unknown FROM hits WHERE date < DATE "
+                                         "'2026-01-03' ORDER BY id"});
+  ASSERT_EQ(old_only.exit_code, 0) << old_only.err;
+  EXPECT_EQ(old_only.out, "id,referrer,views,date,unknown\n1,,10,2026-01-01,true\n2,,20,2026-01-02,true\n");
+  CommandResult explain = run({"query", "--explain", "SELECT count(*) FROM hits WHERE date < DATE '2026-01-03'"});
+  ASSERT_EQ(explain.exit_code, 0) << explain.err;
+  EXPECT_EQ(explain.out.rfind("hits: 2 of 3 files", 0), 0u) << explain.out;
+}
+
 }  // namespace
 }  // namespace pqflow::testing
