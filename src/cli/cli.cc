@@ -14,6 +14,7 @@ int RunCli(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options (--config, --root) may also follow the subcommand
   GlobalOptions global;
+  global.argv = argv;
   app.add_option("--config,-c", global.config_path, "Configuration file (TOML)");
   app.add_option("--root", global.root,
                  "Storage root: a directory or s3://bucket/prefix (overrides storage.root and $PQFLOW_ROOT)");

@@ -11,6 +11,7 @@ namespace pqflow::cli {
 struct GlobalOptions {
   std::string config_path;  // --config; "" = $PQFLOW_CONFIG, ./pqflow.toml, or the embedded default
   std::string root;         // --root overrides storage.root
+  char** argv = nullptr;    // the whole command line (NULL-terminated), for serve_exec.cc
 };
 
 // Exit codes, documented in docs/user-guide.md.

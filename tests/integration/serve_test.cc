@@ -72,6 +72,23 @@ class ServeTest : public ::testing::Test {
   std::pair<std::string, std::string> ingest_, ws42_, admin_, query_;
 };
 
+// `pqflow serve` runs in the pqflow-serve beside the binary; without it, the error names it.
+TEST(ServeCompanionTest, WithoutPqflowServeBesideItServeFailsNamingIt) {
+  TempDir dir;
+  fs::copy_file(PQFLOW_BINARY, dir / "pqflow");
+  fs::permissions(dir / "pqflow", fs::perms::owner_exec, fs::perm_options::add);
+  CommandResult alone = RunCommand({dir / "pqflow", "serve", "--listen", "127.0.0.1:0"}, dir.path());
+  EXPECT_NE(alone.exit_code, 0);
+  EXPECT_NE(alone.err.find("pqflow serve: starting " + (dir / "pqflow-serve")), std::string::npos) << alone.err;
+  EXPECT_NE(alone.err.find("No such file or directory"), std::string::npos) << alone.err;
+  // Every other command works without it.
+  CommandResult version = RunCommand({dir / "pqflow", "--version"}, dir.path());
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  CommandResult help = RunCommand({dir / "pqflow", "serve", "--help"}, dir.path());
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_NE(help.out.find("--allow-unauthenticated"), std::string::npos) << help.out;
+}
+
 TEST_F(ServeTest, EveryBuiltinStreamIsWrittenWithTheSeedSchemaAndLayout) {
   WriteConfig();
   ServeProcess serve(dir_.path());
