@@ -4,11 +4,7 @@
 #include <cstddef>
 #include <optional>
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/rand.h>
-
-#include "core/sha256.h"
+#include "core/crypto.h"
 
 namespace pqflow::server {
 
@@ -58,11 +54,7 @@ size_t DecodeLowerHex(std::string_view hex, KeyHash& out) {
   return std::string_view::npos;
 }
 
-KeyHash HashOfKey(std::string_view key) {
-  KeyHash digest{};
-  DecodeLowerHex(Sha256Hex(key), digest);  // Sha256Hex always yields 64 lowercase hex digits
-  return digest;
-}
+KeyHash HashOfKey(std::string_view key) { return Sha256Of(key); }
 
 // HTTP optional whitespace around header values and between scheme and token.
 std::string_view TrimSpaceAndTab(std::string_view text) {
@@ -108,14 +100,6 @@ std::string Base64UrlWithoutPadding(const uint8_t* data, size_t size) {
     for (size_t k = 0; k <= chunk; ++k) out += kAlphabet[(bits >> (18 - 6 * k)) & 0x3f];
   }
   return out;
-}
-
-std::string OpenSslErrorText() {
-  unsigned long code = ERR_get_error();
-  if (code == 0) return "no OpenSSL error recorded";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  return text;
 }
 
 // A TOML basic string: quotes, backslashes and control characters escaped.
@@ -198,13 +182,7 @@ Result<KeyHash> ParseKeyHash(std::string_view text) {
 }
 
 std::string FormatKeyHash(const KeyHash& hash) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text(kHashPrefix);
-  for (uint8_t byte : hash) {
-    text += kHex[byte >> 4];
-    text += kHex[byte & 0xf];
-  }
-  return text;
+  return std::string(kHashPrefix) + HexLower(hash.data(), hash.size());
 }
 
 KeyStore::KeyStore(std::vector<ApiKey> keys) : keys_(std::move(keys)) {}
@@ -217,7 +195,7 @@ Result<const ApiKey*> KeyStore::Authenticate(std::string_view authorization_head
   size_t match_index = 0;
   size_t matched = 0;
   for (size_t i = 0; i < keys_.size(); ++i) {
-    size_t equal = static_cast<size_t>(CRYPTO_memcmp(presented.data(), keys_[i].sha256.data(), presented.size()) == 0);
+    size_t equal = static_cast<size_t>(ConstantTimeEqual(presented.data(), keys_[i].sha256.data(), presented.size()));
     size_t take = (size_t{0} - equal) & ~matched;
     match_index = (match_index & ~take) | (i & take);
     matched |= take;
@@ -228,9 +206,7 @@ Result<const ApiKey*> KeyStore::Authenticate(std::string_view authorization_head
 
 Result<std::string> GenerateKeyText() {
   std::array<uint8_t, kKeyRandomBytes> random{};
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    return Status::Internal("generating an API key: OpenSSL RAND_bytes failed: " + OpenSslErrorText());
-  }
+  if (Status s = RandomBytes(random.data(), random.size()); !s.ok()) return s.WithContext("generating an API key");
   return std::string(kKeyPrefix) + Base64UrlWithoutPadding(random.data(), random.size());
 }
 

@@ -15,7 +15,7 @@
 #include "core/crash_point.h"
 #include "core/parallel.h"
 #include "core/path_template.h"
-#include "core/sha256.h"
+#include "core/crypto.h"
 #include "duck/concurrent.h"
 #include "duck/duck.h"
 #include "sink/export_sql.h"

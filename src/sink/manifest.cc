@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/sha256.h"
+#include "core/crypto.h"
 
 namespace pqflow::sink {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/path_template.h"
-#include "core/sha256.h"
+#include "core/crypto.h"
 #include "duck/duck.h"
 #include "sink/manifest.h"
 #include "sink/publish_journal.h"

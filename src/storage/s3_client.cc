@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +13,7 @@
 #include <random>
 #include <thread>
 
-#include "core/sha256.h"
+#include "core/crypto.h"
 #include "storage/libcurl_loader.h"
 
 namespace pqflow::storage {
@@ -47,44 +46,6 @@ CURL* ThreadCurl() {
   thread_local CurlHandle handle;
   curl_easy_reset(handle.curl);
   return handle.curl;
-}
-
-std::string Hex(const unsigned char* data, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 15];
-  }
-  return out;
-}
-
-// SHA-256 (hex, for x-amz-content-sha256) of a byte range of a file. S3 checks the body
-// against it (XAmzContentSHA256Mismatch), so no Content-MD5 is sent: one pass over the data.
-Result<std::string> Sha256FileRange(const std::string& path, int64_t offset, int64_t length) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) return Status::FromErrno("opening " + path, errno);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::string buf(kIoChunk, '\0');
-  for (int64_t done = 0; done < length;) {
-    size_t want = static_cast<size_t>(std::min<int64_t>(length - done, kIoChunk));
-    ssize_t n = ::pread(fd.fd, buf.data(), want, offset + done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      EVP_MD_CTX_free(ctx);
-      if (n < 0) return Status::FromErrno("reading " + path, err);
-      return Status::IOError("reading " + path + ": file shrank while uploading");
-    }
-    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
-    done += n;
-  }
-  unsigned char sha[EVP_MAX_MD_SIZE];
-  unsigned int sha_len = 0;
-  EVP_DigestFinal_ex(ctx, sha, &sha_len);
-  EVP_MD_CTX_free(ctx);
-  return Hex(sha, sha_len);
 }
 
 Result<int64_t> FileSize(const std::string& path) {

@@ -1,8 +1,5 @@
 #include "storage/sigv4.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -10,7 +7,7 @@
 
 #include "core/text.h"
 #include "core/civil_date.h"
-#include "core/sha256.h"
+#include "core/crypto.h"
 
 namespace pqflow::storage {
 
@@ -31,17 +28,6 @@ constexpr std::array<std::string_view, 11> kUnsignableHeaders = {
 constexpr std::array<std::string_view, 7> kPresignParameters = {
     "x-amz-algorithm", "x-amz-credential",    "x-amz-date",          "x-amz-expires",
     "x-amz-signedheaders", "x-amz-security-token", "x-amz-signature"};
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
-  return out;
-}
 
 template <size_t N>
 bool Contains(const std::array<std::string_view, N>& names, std::string_view name) {
@@ -298,20 +284,8 @@ std::string SigningKey(std::string_view secret_access_key, std::string_view yyyy
   return HmacSha256(key, "aws4_request");
 }
 
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  // HMAC() only fails on allocation failure or an unusable digest, neither of which a
-  // caller can act on; an empty result then makes the request fail authentication.
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len) == nullptr) {
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(digest), len);
-}
-
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
-  return Hex(HmacSha256(key, data));
+  return HexLower(HmacSha256(key, data));
 }
 
 Result<std::string> AmzDate(int64_t unix_seconds) {

@@ -140,8 +140,8 @@ std::string StringToSign(std::string_view amz_date, std::string_view credential_
 std::string SigningKey(std::string_view secret_access_key, std::string_view yyyymmdd,
                        const SigningScope& scope);
 
-// HMAC-SHA256 of `data` under `key`: 32 raw bytes, or 64 lowercase hex characters.
-std::string HmacSha256(std::string_view key, std::string_view data);
+// HMAC-SHA256 of `data` under `key` as 64 lowercase hex characters (the raw 32 bytes:
+// HmacSha256 in core/crypto.h).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 // "YYYYMMDDTHHMMSSZ" for a time between 1970 and 9999 (UTC); InvalidArgument otherwise.

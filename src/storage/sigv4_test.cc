@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/sha256.h"
+#include "core/crypto.h"
 #include "temp_dir.h"
 
 namespace pqflow::storage {

@@ -89,6 +89,17 @@ TEST(ServeCompanionTest, WithoutPqflowServeBesideItServeFailsNamingIt) {
   EXPECT_NE(help.out.find("--allow-unauthenticated"), std::string::npos) << help.out;
 }
 
+// What every command pays before main: pqflow links none of the libraries that only some
+// commands need (they are opened on first use, or live in pqflow-serve).
+TEST(ServeCompanionTest, PqflowLinksNeitherTheHttpServerNorOpenSslNorTheClientLibraries) {
+  CommandResult needed = RunCommand({"readelf", "--dynamic", PQFLOW_BINARY}, PQFLOW_SOURCE_DIR);
+  ASSERT_EQ(needed.exit_code, 0) << needed.err;
+  ASSERT_NE(needed.out.find("[libduckdb.so]"), std::string::npos) << needed.out;  // the output is what we think
+  for (const char* library : {"libcpp-httplib", "libssl", "libcrypto", "libpq", "libcurl", "libbrotli", "libz."}) {
+    EXPECT_EQ(needed.out.find(std::string("[") + library), std::string::npos) << library << " in\n" << needed.out;
+  }
+}
+
 TEST_F(ServeTest, EveryBuiltinStreamIsWrittenWithTheSeedSchemaAndLayout) {
   WriteConfig();
   ServeProcess serve(dir_.path());
