@@ -5,6 +5,7 @@
 #   (b) the two-step pipeline a user would script: psql \copy to CSV, then DuckDB CSV -> Parquet
 #       partitioned by date (zstd)
 #   (c) pqflow export --from --to over the same days (zstd, one file per day, manifests, fsync)
+#   (d) with HISTORICAL=1: pqflow export --historical, the same days one transaction each
 # Reported: wall seconds, rows/s, MB/s of binary COPY data, peak RSS. REPEAT runs, median.
 #
 # Usage: bench/run_pg_bench.sh            (ROWS=1e7 REPEAT=3 by default)
@@ -98,12 +99,17 @@ for run in $(seq "$REPEAT"); do
   log "run $run/$REPEAT: (c) pqflow export"
   rm -rf "$OUT/pqflow-data"
   timed pqflow "$PQFLOW" --config "$CFG" export pageviews --from 2025-10-01 --to 2025-12-29 --quiet
+  if [ "${HISTORICAL:-0}" = 1 ]; then
+    log "run $run/$REPEAT: (d) pqflow export --historical"
+    rm -rf "$OUT/pqflow-data"
+    timed pqflow_historical "$PQFLOW" --config "$CFG" export pageviews --historical --quiet
+  fi
 done
 
 {
   echo "rows=$ROWS binary_copy_bytes=$BIN_BYTES repeat=$REPEAT"
   echo "case median_wall_s rows_per_s MB_per_s max_rss_MiB"
-  for c in copy_binary two_step pqflow; do
+  for c in copy_binary two_step pqflow $([ "${HISTORICAL:-0}" = 1 ] && echo pqflow_historical); do
     med=$(awk -v c="$c" '$1 == c { print $2 }' "$OUT/results.txt" | sort -g |
       awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
     rss=$(awk -v c="$c" '$1 == c && $3 > r { r = $3 } END { print r }' "$OUT/results.txt")

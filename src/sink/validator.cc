@@ -1,12 +1,15 @@
 #include "sink/validator.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "core/path_template.h"
 #include "core/crypto.h"
+#include "core/parallel.h"
+#include "core/path_template.h"
 #include "duck/duck.h"
 #include "sink/manifest.h"
 #include "sink/publish_journal.h"
@@ -16,6 +19,11 @@ namespace pqflow::sink {
 
 namespace {
 
+// Files are checked in batches: existence, size and SHA-256 concurrently, then the row
+// counts of a whole batch from its footers in one DuckDB query (one query per file was
+// ~0.6 ms each: 130 s for a dataset of 206,795 partitions).
+constexpr size_t kFilesPerBatch = 512;
+
 struct Check {
   storage::Storage& storage;
   duck::Connection& conn;
@@ -23,25 +31,102 @@ struct Check {
 
   void Issue(const std::string& path, const std::string& problem) { report.issues.push_back({path, problem}); }
 
-  void File(const ManifestFile& f) {
-    ++report.files;
-    auto st = storage.Stat(f.path);
-    if (!st.ok()) return Issue(f.path, "listed in its manifest but missing");
-    if (st->size != f.bytes) {
-      return Issue(f.path, "size " + std::to_string(st->size) + " bytes, manifest says " + std::to_string(f.bytes));
+  void Files(const std::vector<const ManifestFile*>& files) {
+    for (size_t begin = 0; begin < files.size(); begin += kFilesPerBatch) {
+      const size_t n = std::min(kFilesPerBatch, files.size() - begin);
+      Batch(std::vector<const ManifestFile*>(files.begin() + static_cast<std::ptrdiff_t>(begin),
+                                             files.begin() + static_cast<std::ptrdiff_t>(begin + n)));
     }
-    auto local = storage.OpenForReading({*st});  // on S3: a copy in the read cache
-    if (!local.ok()) return Issue(f.path, local.status().message());
-    const std::string& path = local->local_paths[0];
-    auto sha = Sha256File(path);
-    if (!sha.ok()) return Issue(f.path, sha.status().message());
-    if (*sha != f.sha256) return Issue(f.path, "SHA-256 differs from the manifest (file changed or corrupted)");
-    auto rows = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(path) + ")");
-    if (!rows.ok()) return Issue(f.path, "not readable as Parquet: " + rows.status().message());
-    int64_t n = rows->row_count() == 1 ? rows->GetInt64(0, 0, -1) : -1;
-    if (n != f.rows) return Issue(f.path, std::to_string(n) + " rows, manifest says " + std::to_string(f.rows));
-    report.rows += f.rows;
-    report.bytes += f.bytes;
+  }
+
+ private:
+  void Batch(const std::vector<const ManifestFile*>& files) {
+    std::vector<std::string> problems(files.size());
+    std::vector<storage::FileInfo> infos(files.size());
+    (void)ParallelFor(files.size(), FileWorkers(), [&](size_t i) {
+      auto st = storage.Stat(files[i]->path);
+      if (!st.ok()) {
+        problems[i] = "listed in its manifest but missing";
+      } else if (st->size != files[i]->bytes) {
+        problems[i] = "size " + std::to_string(st->size) + " bytes, manifest says " + std::to_string(files[i]->bytes);
+      } else {
+        infos[i] = *st;
+      }
+      return Status::OK();
+    });
+    std::vector<size_t> present;
+    std::vector<storage::FileInfo> present_infos;
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (problems[i].empty()) {
+        present.push_back(i);
+        present_infos.push_back(infos[i]);
+      }
+    }
+    auto local = storage.OpenForReading(present_infos);  // on S3: copies in the read cache
+    std::vector<std::string> local_paths(files.size());
+    for (size_t k = 0; k < present.size(); ++k) {
+      if (local.ok()) {
+        local_paths[present[k]] = local->local_paths[k];
+      } else {
+        problems[present[k]] = local.status().message();
+      }
+    }
+    (void)ParallelFor(files.size(), FileWorkers(), [&](size_t i) {
+      if (!problems[i].empty()) return Status::OK();
+      auto sha = Sha256File(local_paths[i]);
+      if (!sha.ok()) {
+        problems[i] = sha.status().message();
+      } else if (*sha != files[i]->sha256) {
+        problems[i] = "SHA-256 differs from the manifest (file changed or corrupted)";
+      }
+      return Status::OK();
+    });
+    std::vector<std::string> to_count;
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (problems[i].empty()) to_count.push_back(local_paths[i]);
+    }
+    const std::map<std::string, int64_t> rows = RowCounts(to_count);
+    for (size_t i = 0; i < files.size(); ++i) {
+      ++report.files;
+      if (problems[i].empty()) {
+        auto n = rows.find(local_paths[i]);
+        if (n == rows.end()) {
+          problems[i] = "not readable as Parquet: " + RowCountError(local_paths[i]);
+        } else if (n->second != files[i]->rows) {
+          problems[i] = std::to_string(n->second) + " rows, manifest says " + std::to_string(files[i]->rows);
+        }
+      }
+      if (!problems[i].empty()) {
+        Issue(files[i]->path, problems[i]);
+        continue;
+      }
+      report.rows += files[i]->rows;
+      report.bytes += files[i]->bytes;
+    }
+  }
+
+  // Row counts from the footers, by local path; a batch with an unreadable file is counted
+  // one file at a time, so that only that file is missing from the answer.
+  std::map<std::string, int64_t> RowCounts(const std::vector<std::string>& paths) {
+    std::map<std::string, int64_t> counts;
+    if (paths.empty()) return counts;
+    std::string list;
+    for (const auto& p : paths) list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(p);
+    auto batch = conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])");
+    if (batch.ok()) {
+      for (size_t r = 0; r < batch->row_count(); ++r) counts[batch->GetOr(r, 0, "")] = batch->GetInt64(r, 1, -1);
+      return counts;
+    }
+    for (const auto& p : paths) {
+      auto one = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(p) + ")");
+      if (one.ok() && one->row_count() == 1) counts[p] = one->GetInt64(0, 0, -1);
+    }
+    return counts;
+  }
+
+  std::string RowCountError(const std::string& path) {
+    auto one = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(path) + ")");
+    return one.ok() ? "no footer row count" : one.status().message();
   }
 };
 
@@ -68,23 +153,13 @@ Result<ValidationReport> ValidateDataset(const Config& config, const std::string
   ValidationReport report;
   Check check{*storage, conn, report};
   PQ_ASSIGN_OR_RETURN(std::vector<PathTemplate> layouts, AllLayouts(*ds));
-  std::set<std::string> listed;
+  std::vector<std::string> manifest_paths;
   std::vector<std::string> parquet_files;
   for (const auto& prefix : DisjointPrefixes(layouts)) {
     PQ_ASSIGN_OR_RETURN(auto files, storage->List(prefix));
     for (const auto& f : files) {
       if (IsManifestPath(f.path)) {
-        auto m = ReadManifest(*storage, f.path);
-        if (!m.ok()) {
-          check.Issue(f.path, m.status().message());
-          continue;
-        }
-        if (m->dataset != ds->name) continue;
-        ++report.partitions;
-        for (const auto& mf : m->files) {
-          listed.insert(mf.path);
-          check.File(mf);
-        }
+        manifest_paths.push_back(f.path);
       } else if (f.path.size() > 8 && f.path.compare(f.path.size() - 8, 8, ".parquet") == 0) {
         for (const auto& layout2 : layouts) {
           if (layout2.Parse(f.path).ok()) {
@@ -95,6 +170,28 @@ Result<ValidationReport> ValidateDataset(const Config& config, const std::string
       }
     }
   }
+  // Manifests are read concurrently (on S3 each is a request), then checked in listing order.
+  std::vector<std::optional<Result<Manifest>>> manifests(manifest_paths.size());
+  PQ_RETURN_IF_ERROR(ParallelFor(manifest_paths.size(), FileWorkers(), [&](size_t i) {
+    manifests[i] = ReadManifest(*storage, manifest_paths[i]);
+    return Status::OK();
+  }));
+  std::set<std::string> listed;
+  std::vector<const ManifestFile*> files;
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    const Result<Manifest>& m = *manifests[i];
+    if (!m.ok()) {
+      check.Issue(manifest_paths[i], m.status().message());
+      continue;
+    }
+    if (m->dataset != ds->name) continue;
+    ++report.partitions;
+    for (const auto& mf : m->files) {
+      listed.insert(mf.path);
+      files.push_back(&mf);
+    }
+  }
+  check.Files(files);
   // An export killed while publishing leaves such files and its journal; the next export
   // of the dataset removes them.
   const bool interrupted = storage->Stat(JournalPath(ds->name)).ok();

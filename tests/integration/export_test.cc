@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
 #include "harness.h"
 
 namespace pqflow::testing {
@@ -695,6 +696,39 @@ TEST_F(ExportTest, ValidateReportsFilesThatNoManifestLists) {
                        "belongs to no manifest"),
             std::string::npos)
       << v.out;
+}
+
+// Row counts are read from the footers a batch at a time; a file DuckDB cannot read must
+// be named alone, with every other file of its batch still checked.
+TEST_F(ExportTest, ValidateNamesAWrongRowCountAndAnUnreadableFileAndChecksTheRest) {
+  WriteFile(dir_ / "in/all.csv", PageviewsCsv(300));
+  ASSERT_EQ(Export({"--input", dir_ / "in/all.csv"}).exit_code, 0);
+  // Manifest of the 14th: one row more than its file holds.
+  const std::string m14 = Data("analytics/pageviews/2026/01/14/_pageviews_2026-01-14.manifest.json");
+  json manifest = json::parse(ReadFile(m14));
+  const int64_t rows14 = manifest["files"][0]["rows"].get<int64_t>();
+  manifest["files"][0]["rows"] = rows14 + 1;
+  WriteFile(m14, manifest.dump());
+  // The 15th: garbage of the same size, and a manifest whose SHA-256 matches it.
+  const std::string f15 = Data("analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet");
+  const std::string m15 = Data("analytics/pageviews/2026/01/15/_pageviews_2026-01-15.manifest.json");
+  WriteFile(f15, std::string(ReadFile(f15).size(), 'x'));
+  manifest = json::parse(ReadFile(m15));
+  manifest["files"][0]["sha256"] = Sha256Hex(ReadFile(f15));
+  WriteFile(m15, manifest.dump());
+
+  CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv", "--json"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 4) << v.err;
+  json report = json::parse(v.out);
+  ASSERT_EQ(report["issues"].size(), 2u) << v.out;
+  EXPECT_EQ(report["issues"][0]["path"], "analytics/pageviews/2026/01/14/pageviews_2026-01-14.parquet");
+  EXPECT_EQ(report["issues"][0]["problem"],
+            std::to_string(rows14) + " rows, manifest says " + std::to_string(rows14 + 1));
+  EXPECT_EQ(report["issues"][1]["path"], "analytics/pageviews/2026/01/15/pageviews_2026-01-15.parquet");
+  EXPECT_NE(report["issues"][1]["problem"].get<std::string>().find("not readable as Parquet"), std::string::npos)
+      << v.out;
+  EXPECT_EQ(report["files"].get<int>(), report["partitions"].get<int>());
+  EXPECT_GT(report["rows"].get<int64_t>(), 0);  // the files that are fine are counted
 }
 
 TEST_F(ExportTest, InspectShowsSchemaCodecsAndStatistics) {
