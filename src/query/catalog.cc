@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "core/path_template.h"
 #include "query/partition_pruner.h"
+#include "query/split_reader.h"
 
 namespace pqflow::query {
 
@@ -309,6 +310,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     PathTemplate layout;
     std::vector<PartitionColumn> columns;
     std::optional<TimePartition> time;
+    const DatasetConfig* dataset = nullptr;  // set when a split may stand in (split_reader.h)
   };
   std::vector<Pending> pending;
   std::vector<RelationPartitioning> partitioning;
@@ -330,10 +332,18 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     if (p.time) p.columns.push_back(p.time->column);
     std::vector<std::string> all_columns;
     for (const auto& c : rel.columns) all_columns.push_back(c.name);
-    partitioning.push_back({rel.name, p.columns, all_columns});
+    std::vector<std::string> pin_columns;
+    // A split's files have the dataset's columns but not the main layout's hive segments.
+    if (auto ds = config.datasets.find(rel.name); ds != config.datasets.end() && !ds->second.splits.empty() &&
+                                                  HiveKeys(rel).empty()) {
+      pin_columns = SplitPinColumns(ds->second, layout);
+      if (!pin_columns.empty()) p.dataset = &ds->second;
+    }
+    partitioning.push_back({rel.name, p.columns, all_columns, pin_columns});
     pending.push_back(std::move(p));
   }
-  PQ_ASSIGN_OR_RETURN(auto predicates, ExtractPartitionPredicates(conn, sql, partitioning));
+  PartitionPins pins;
+  PQ_ASSIGN_OR_RETURN(auto predicates, ExtractPartitionPredicates(conn, sql, partitioning, &pins));
 
   std::vector<RelationScan> scans;
   for (const auto& p : pending) {
@@ -364,10 +374,19 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
       for (size_t i = 0; i < files.size(); ++i) chosen.push_back(i);
     }
     std::vector<storage::FileInfo> selected;
-    for (size_t i : chosen) {
-      selected.push_back(files[i].info);
-      scan.bytes_selected += static_cast<uint64_t>(files[i].info.size);
+    for (size_t i : chosen) selected.push_back(files[i].info);
+    if (auto pinned = pins.find(p.rel.name); p.dataset != nullptr && pinned != pins.end()) {
+      std::vector<MainFile> main_files;
+      for (size_t i : chosen) main_files.push_back({files[i].info, files[i].values});
+      PQ_ASSIGN_OR_RETURN(auto split, ReadFromSplit(storage, *p.dataset, p.layout, main_files, pinned->second));
+      if (split) {
+        selected = std::move(split->files);
+        scan.split = split->split;
+        scan.split_partitions = split->partitions;
+        scan.partitions_selected = split->partitions_total;
+      }
     }
+    for (const auto& f : selected) scan.bytes_selected += static_cast<uint64_t>(f.size);
     scan.files_selected = selected.size();
     // Local paths for DuckDB: the files themselves, or (S3) copies fetched into the cache.
     PQ_ASSIGN_OR_RETURN(storage::ReadableFiles readable, storage.OpenForReading(selected));

@@ -64,6 +64,9 @@ struct RelationScan {
   uint64_t bytes_total = 0;
   uint64_t bytes_selected = 0;
   std::string partition_filter;  // the predicate used on the partition values ("" = none)
+  std::string split;             // the split read instead of the main layout ("" = none)
+  size_t split_partitions = 0;   // main partitions read from it, of partitions_selected
+  size_t partitions_selected = 0;
   uint64_t live_rows = 0;        // rows read from the server's buffers
   uint64_t bytes_fetched = 0;    // S3: downloaded into the local cache for this query
   size_t files_fetched = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <optional>
 #include <set>
 
@@ -211,6 +212,16 @@ class Extractor {
 
   std::map<std::string, std::vector<json>>& conjuncts() { return conjuncts_; }
 
+  PartitionPins Pins() const {
+    PartitionPins out;
+    for (const auto& [relation, columns] : pins_) {
+      for (const auto& [column, values] : columns) {
+        if (!values.empty()) out[relation][column] = std::vector<std::string>(values.begin(), values.end());
+      }
+    }
+    return out;
+  }
+
  private:
   void ExtractFromSelect(const json& select) {
     if (!select.contains("where_clause") || select["where_clause"].is_null()) return;
@@ -279,7 +290,52 @@ class Extractor {
     }
   }
 
+  // `column = 'text'` or `column IN ('a', ...)` on a pin column: the values it allows.
+  void CollectPin(const RelationPartitioning& rel, const json& term) {
+    auto pin_column = [&](const json& node) -> std::string {
+      if (!IsClass(node, "COLUMN_REF")) return "";
+      const std::string name = AsciiLower(node["column_names"].back().get<std::string>());
+      for (const auto& c : rel.pin_columns) {
+        if (AsciiLower(c) == name) return c;
+      }
+      return "";
+    };
+    auto text = [](const json& node) -> std::optional<std::string> {
+      if (!IsClass(node, "CONSTANT") || !node.contains("value")) return std::nullopt;
+      const json& v = node["value"];
+      if (v.value("is_null", true) || !v.contains("type") || Str(v["type"], "id") != "VARCHAR") return std::nullopt;
+      if (!v.contains("value") || !v["value"].is_string()) return std::nullopt;
+      return v["value"].get<std::string>();
+    };
+    std::string column;
+    std::set<std::string> values;
+    if (IsClass(term, "COMPARISON") && Str(term, "type") == "COMPARE_EQUAL") {
+      std::optional<std::string> value;
+      if (column = pin_column(term["left"]); !column.empty()) value = text(term["right"]);
+      else if (column = pin_column(term["right"]); !column.empty()) value = text(term["left"]);
+      if (!value) return;
+      values.insert(*value);
+    } else if (IsClass(term, "OPERATOR") && Str(term, "type") == "COMPARE_IN" && term["children"].size() > 1) {
+      column = pin_column(term["children"][0]);
+      if (column.empty()) return;
+      for (size_t i = 1; i < term["children"].size(); ++i) {
+        std::optional<std::string> value = text(term["children"][i]);
+        if (!value) return;
+        values.insert(*value);
+      }
+    } else {
+      return;
+    }
+    auto [it, first] = pins_[rel.relation].try_emplace(column, values);
+    if (first) return;
+    std::set<std::string> both;
+    std::set_intersection(it->second.begin(), it->second.end(), values.begin(), values.end(),
+                          std::inserter(both, both.begin()));
+    it->second = std::move(both);
+  }
+
   void AddConjunct(const RelationPartitioning& rel, json term) {
+    CollectPin(rel, term);
     std::vector<json*> columns;
     CollectColumnRefs(term, columns);
     const PartitionColumn* range = nullptr;
@@ -304,6 +360,7 @@ class Extractor {
   std::map<std::string, int> references_;
   std::set<std::string> shadowed_;
   std::map<std::string, std::vector<json>> conjuncts_;
+  std::map<std::string, std::map<std::string, std::set<std::string>>> pins_;
 };
 
 // DuckDB's parse of each statement, in one round trip; nullopt where a statement is not a
@@ -327,7 +384,8 @@ Result<std::vector<std::optional<json>>> SerializeEach(duck::Connection& conn, c
 }  // namespace
 
 Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
-    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations) {
+    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations,
+    PartitionPins* pins) {
   std::map<std::string, std::string> predicates;
   // The query; a parsed function call without arguments, to turn keywords into calls; and a
   // template whose WHERE takes the conjuncts, for DuckDB to turn them back into SQL.
@@ -339,6 +397,7 @@ Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
   Extractor extractor(relations, call);
   extractor.CountReferences(*parses[0]);
   extractor.VisitSelects(*parses[0]);
+  if (pins != nullptr) *pins = extractor.Pins();
   if (extractor.conjuncts().empty()) return predicates;
   if (!parses[2]) return Status::Internal("DuckDB cannot parse the partition table's SELECT");
   const json& tmpl = *parses[2];

@@ -35,12 +35,21 @@ struct RelationPartitioning {
   // Every column of the view: a bare `current_date` that names none of them is DuckDB's
   // current date (its parser cannot tell), and a condition on it can prune.
   std::vector<std::string> all_columns;
+  // String columns that the layout does not encode but a split of the dataset does
+  // (query/split_reader.h): their `= 'text'` and `IN ('a', 'b')` conjuncts are collected as pins.
+  std::vector<std::string> pin_columns;
 };
+
+// Per relation, per pin column: the only values a row may have for the query to want it
+// (the intersection over every usable conjunct naming the column).
+using PartitionPins = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
 
 // For each relation the query lets us prune: a SQL predicate over a table whose columns are
 // the exact partition columns by name and, for the range column, __lo and __hi. Relations
 // the query does not filter on are absent.
+// Under the same rules, `pins` (when given) receives the pins of each relation.
 Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
-    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations);
+    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations,
+    PartitionPins* pins = nullptr);
 
 }  // namespace pqflow::query

@@ -31,14 +31,26 @@ class PartitionPrunerTest : public ::testing::Test {
     return rows.ok() ? rows->GetOr(0, 0, "") : "error";
   }
   std::string Pageviews(const std::string& sql) { return Kept(sql, "pageviews", "pv_parts"); }
+  // The values pageviews' pin column `path` is pinned to, comma-separated, or "none".
+  std::string PathPins(const std::string& sql) {
+    PartitionPins pins;
+    auto predicates = ExtractPartitionPredicates(*conn_, sql, relations_, &pins);
+    EXPECT_TRUE(predicates.ok()) << predicates.status().ToString();
+    auto rel = pins.find("pageviews");
+    if (rel == pins.end() || rel->second.count("path") == 0) return "none";
+    std::string out;
+    for (const auto& v : rel->second.at("path")) out += (out.empty() ? "" : ",") + v;
+    return out;
+  }
   std::string Events(const std::string& sql) { return Kept(sql, "events", "ev_parts"); }
 
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::vector<RelationPartitioning> relations_ = {
-      {"pageviews", {{"date", "DATE", true}, {"project_slug", "VARCHAR", true}}, {"date", "project_slug", "path"}},
-      {"events", {{"workspace_id", "UBIGINT", true}, {"timestamp", "BIGINT", false}}, {"workspace_id", "timestamp"}},
-      {"dated", {{"day", "DATE", true}}, {"day", "current_date"}},
+      {"pageviews", {{"date", "DATE", true}, {"project_slug", "VARCHAR", true}}, {"date", "project_slug", "path"},
+       {"path"}},
+      {"events", {{"workspace_id", "UBIGINT", true}, {"timestamp", "BIGINT", false}}, {"workspace_id", "timestamp"}, {}},
+      {"dated", {{"day", "DATE", true}}, {"day", "current_date"}, {}},
   };
 };
 
@@ -50,6 +62,25 @@ TEST_F(PartitionPrunerTest, ComparisonsOnAnExactColumnKeepOnlyMatchingFiles) {
   EXPECT_EQ(Pageviews("SELECT * FROM pageviews WHERE project_slug IN ('p1') AND date < '2026-01-06'"), "d1,d4");
   EXPECT_EQ(Pageviews("SELECT * FROM pageviews WHERE (date = '2026-01-01' OR date = '2026-01-10')"), "d0,d9");
   EXPECT_EQ(Pageviews("SELECT * FROM pageviews WHERE year(date) = 2026 AND day(date) = 3"), "d2");
+}
+
+// Pins (a split's extra columns fixed by the query) follow the same rules as predicates.
+TEST_F(PartitionPrunerTest, EqualityAndInListsOfTextPinAColumnWhereAPredicateCouldPrune) {
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path = 'x' AND date > '2026-01-05'"), "x");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE 'x' = path"), "x");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path IN ('b', 'a')"), "a,b");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path IN ('a', 'b') AND path IN ('b', 'c')"), "b");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews p WHERE p.path = 'x'"), "x");
+  // Not a pin: an OR, a comparison that is not equality, a constant that is not text, a NULL.
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path = 'x' OR date = '2026-01-01'"), "none");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path >= 'x'"), "none");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path = 5"), "none");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path IN ('a', NULL)"), "none");
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews WHERE path = lower('X')"), "none");
+  // Not where pruning would be: read twice, the NULL side of an outer join, an outer query.
+  EXPECT_EQ(PathPins("SELECT * FROM pageviews a JOIN pageviews b ON a.date = b.date WHERE a.path = 'x'"), "none");
+  EXPECT_EQ(PathPins("SELECT * FROM range(3) r LEFT JOIN pageviews p ON true WHERE p.path = 'x'"), "none");
+  EXPECT_EQ(PathPins("SELECT * FROM (SELECT * FROM pageviews) s WHERE path = 'x'"), "none");
 }
 
 TEST_F(PartitionPrunerTest, NonPartitionTermsAndUnfilteredQueriesKeepEverything) {

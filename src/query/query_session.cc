@@ -46,6 +46,10 @@ std::string ExplainText(duck::Connection& conn, const std::string& sql, const st
            HumanBytes(static_cast<int64_t>(s.bytes_selected)) + " of " + HumanBytes(static_cast<int64_t>(s.bytes_total)) +
            (s.partition_filter.empty() ? " (no partition filter)" : " (partition filter: " + s.partition_filter + ")") +
            "\n";
+    if (!s.split.empty()) {
+      out += "  read from split " + s.split + " for " + std::to_string(s.split_partitions) + " of " +
+             std::to_string(s.partitions_selected) + " partitions (the rows its pinned values select)\n";
+    }
     if (s.files_fetched > 0) {
       out += "  fetched " + std::to_string(s.files_fetched) + " of them (" +
              HumanBytes(static_cast<int64_t>(s.bytes_fetched)) + ") into the local cache\n";

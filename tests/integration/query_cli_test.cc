@@ -1033,5 +1033,104 @@ TEST(QuerySchemaTest, AColumnAddedLaterReadsAsNullInOlderFilesEvenWhenOnlyThoseA
   EXPECT_EQ(explain.out.rfind("hits: 2 of 3 files", 0), 0u) << explain.out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// A split standing in for the main layout (query/split_reader.h): only where one export run
+// wrote both, and the answers never change.
+
+class SplitReadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rows_ = MakePageviews();
+    WriteFile(dir_ / "pqflow.toml", ConfigToml("timeout = \"20s\"\nthreads = 1\n"));
+    WriteFile(dir_ / "in/pageviews.csv", PageviewsCsv(rows_));
+  }
+  CommandResult Run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", dir_ / "pqflow.toml"});
+    return Pqflow(args, dir_.path());
+  }
+  static std::string CountAndViews(const std::string& where) {
+    return "SELECT count(*) AS n, coalesce(sum(view_count), 0) AS v FROM pageviews WHERE " + where;
+  }
+  // The same figures computed here, for the rows whose project is in `projects`.
+  std::string Expected(const std::vector<std::string>& projects) const {
+    int64_t n = 0;
+    int64_t v = 0;
+    for (const auto& r : rows_) {
+      if (std::find(projects.begin(), projects.end(), r.project) == projects.end()) continue;
+      ++n;
+      v += r.views;
+    }
+    return "n,v\n" + std::to_string(n) + "," + std::to_string(v) + "\n";
+  }
+  std::string Answer(const std::string& where) {
+    CommandResult r = Run({"query", "--format", "csv", CountAndViews(where)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+  std::string Explain(const std::string& where) {
+    CommandResult r = Run({"query", "--explain", CountAndViews(where)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+  std::string SplitManifest(const std::string& project, int day) const {
+    const std::string date = Day(day);
+    return dir_ / ("data/analytics/pageviews/project/" + project + "/" + date.substr(0, 4) + "/" + date.substr(5, 2) +
+                   "/" + date.substr(8, 2) + "/_pageviews_" + date + ".manifest.json");
+  }
+
+  TempDir dir_;
+  std::vector<Pageview> rows_;
+};
+
+TEST_F(SplitReadTest, AQueryPinningTheProjectReadsTheSplitWrittenWithTheMainFiles) {
+  ASSERT_EQ(Run({"export", "pageviews", "--input", dir_ / "in/pageviews.csv", "--per-project"}).exit_code, 0);
+  EXPECT_NE(Explain("project_slug = 'beta'").find("read from split project for 10 of 10 partitions"), std::string::npos)
+      << Explain("project_slug = 'beta'");
+  for (const auto& project : kProjects) EXPECT_EQ(Answer("project_slug = '" + project + "'"), Expected({project}));
+  EXPECT_EQ(Answer("project_slug IN ('alpha', 'gamma')"), Expected({"alpha", "gamma"}));
+  EXPECT_EQ(Answer("project_slug = 'beta' AND date >= DATE '" + Day(4) + "'"),
+            Answer("lower(project_slug) = 'beta' AND date >= DATE '" + Day(4) + "'"));  // not a pin: main files
+  // A project without rows has no split partitions: the main files say so.
+  EXPECT_EQ(Answer("project_slug = 'nope'"), "n,v\n0,0\n");
+  EXPECT_EQ(Explain("project_slug = 'nope'").find("read from split"), std::string::npos);
+  // The top-pages report pins the project too.
+  CommandResult top = Run({"report", "top-pages", "--project", "gamma"});
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_EQ(top.out, ExpectedTopPages(rows_, "gamma", 0, kDays, 10));
+}
+
+TEST_F(SplitReadTest, ASplitFromAnotherRunIsNotReadAndTheAnswerFollowsTheMainFiles) {
+  ASSERT_EQ(Run({"export", "pageviews", "--input", dir_ / "in/pageviews.csv", "--per-project"}).exit_code, 0);
+  // The main files are written again from changed rows, without the split: every split
+  // partition is now from an older run.
+  for (auto& r : rows_) r.views += 1000;
+  WriteFile(dir_ / "in/pageviews.csv", PageviewsCsv(rows_));
+  ASSERT_EQ(Run({"export", "pageviews", "--input", dir_ / "in/pageviews.csv", "--overwrite"}).exit_code, 0);
+  EXPECT_EQ(Explain("project_slug = 'beta'").find("read from split"), std::string::npos) << Explain("project_slug = 'beta'");
+  EXPECT_EQ(Answer("project_slug = 'beta'"), Expected({"beta"}));
+  // Written together again: the split is read again.
+  ASSERT_EQ(Run({"export", "pageviews", "--input", dir_ / "in/pageviews.csv", "--overwrite", "--per-project"}).exit_code,
+            0);
+  EXPECT_NE(Explain("project_slug = 'beta'").find("read from split project for 10 of 10 partitions"), std::string::npos);
+  EXPECT_EQ(Answer("project_slug = 'beta'"), Expected({"beta"}));
+}
+
+TEST_F(SplitReadTest, APartitionWhoseSplitDoesNotMatchIsReadWholeAndTheOthersFromTheSplit) {
+  ASSERT_EQ(Run({"export", "pageviews", "--input", dir_ / "in/pageviews.csv", "--per-project"}).exit_code, 0);
+  // Day 3 of beta: a split partition from some other run (as a stopped publish leaves one).
+  json manifest = json::parse(ReadFile(SplitManifest("beta", 3)));
+  manifest["run_id"] = "20200101T000000Z-1";
+  WriteFile(SplitManifest("beta", 3), manifest.dump());
+  // Day 4 of beta: none at all.
+  fs::remove(SplitManifest("beta", 4));
+  EXPECT_NE(Explain("project_slug = 'beta'").find("read from split project for 8 of 10 partitions"), std::string::npos)
+      << Explain("project_slug = 'beta'");
+  EXPECT_EQ(Answer("project_slug = 'beta'"), Expected({"beta"}));
+  // With two projects pinned, a day is read from the split only if both match.
+  EXPECT_NE(Explain("project_slug IN ('alpha', 'beta')").find("read from split project for 8 of 10 partitions"),
+            std::string::npos);
+  EXPECT_EQ(Answer("project_slug IN ('alpha', 'beta')"), Expected({"alpha", "beta"}));
+}
+
 }  // namespace
 }  // namespace pqflow::testing
