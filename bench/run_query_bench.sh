@@ -24,6 +24,8 @@
 #   d  peer, exactly the files pqflow selects (and d2: with pqflow's view options)
 #   e  daily totals of all 90 days: pqflow query, pqflow report, peer glob, peer file list
 #   f  top pages on the sorted and unsorted layouts: pqflow and peer glob
+#   g  top pages with seed 000's per-project copies beside the daily files (`--per-project`):
+#      pqflow (which reads the project's copies), and the peer globbing the project's copies
 #   x  fixed costs: SELECT 1 through both, `pqflow --version`, a query pruned to no file
 #
 # Environment (defaults in brackets):
@@ -38,7 +40,7 @@
 #   DISTURB_FRAC [0.3]       a run during which other processes used more than 30 ms + this
 #                            fraction of its wall time in CPU is discarded and run again (up
 #                            to 3 x RUNS attempts per case)
-#   FORCE_EXPORT [0]         1: rebuild the three roots even when their stamps match
+#   FORCE_EXPORT [0]         1: rebuild the roots even when their stamps match
 #   TRACE [0]                1: also time the phases of (a) and (d) inside the process with
 #                            perf uprobes (root and perf needed; probes are removed after):
 #                            median of TRACE_RUNS [7] runs, in BENCH_OUT/phases-query.md
@@ -103,13 +105,14 @@ LAYOUT_DIR=analytics/pageviews
 layout_files() { find "$1/$LAYOUT_DIR" -path '*/.*' -prune -o -type f -name 'pageviews_*.parquet' -print | sort; }
 fresh() { [ "$FORCE_EXPORT" = 0 ] && [ "$(cat "$1/.bench-stamp" 2>/dev/null)" = "$2" ]; }
 
-export_root() {  # export_root ROOT_DIR [CONFIG]
+export_root() {  # export_root ROOT_DIR [CONFIG [EXPORT_ARGS...]]
   local root=$1 config=${2:-} stamp
-  stamp="$GEN_STAMP config=${2:+$(sha256sum "$2" | cut -c1-16)}"
+  shift; [ $# -gt 0 ] && shift
+  stamp="$GEN_STAMP config=${config:+$(sha256sum "$config" | cut -c1-16)}${*:+ args=$*}"
   fresh "$root" "$stamp" && return 0
   echo "exporting into $root${config:+ with $config}" >&2
   rm -rf "$root"
-  pq ${config:+--config "$config"} --root "$root" export pageviews --input "$CSV_FILE" --overwrite --quiet \
+  pq ${config:+--config "$config"} --root "$root" export pageviews --input "$CSV_FILE" --overwrite --quiet "$@" \
     > "$OUT/logs/export_$(basename "$root").log"
   echo "$stamp" > "$root/.bench-stamp"
 }
@@ -300,10 +303,11 @@ trace_case() {  # trace_case NAME -> markdown rows "| phase | median ms |" for t
 CSV_FILE=$(input_csv)
 echo "input: $CSV_FILE; pqflow: $PQFLOW; peer: $PEER; $RUNS runs after $WARMUP warm-ups" >&2
 log "layouts"
-DEF="$OUT/root-default" SORTED="$OUT/root-sorted" UNSORTED="$OUT/root-unsorted"
+DEF="$OUT/root-default" SORTED="$OUT/root-sorted" UNSORTED="$OUT/root-unsorted" SPLIT="$OUT/root-split"
 export_root "$DEF"
 export_root "$SORTED" "$(sorted_config)"
 shuffle_root "$DEF" "$UNSORTED"
+export_root "$SPLIT" "" --per-project  # seed 000's per-project copies beside the daily files
 
 LAST=$(pq --root "$DEF" query --format csv "SELECT max(date) FROM pageviews" | tail -1)
 SINCE=$(date -u -d "$LAST -29 days" +%F)
@@ -357,6 +361,10 @@ add_case pq_top_unsorted 10 "$PQ_FILES" "f: pqflow query, unsorted layout" -- \
   "$PQFLOW" --root "$UNSORTED" query --format csv "$(top_sql pageviews)"
 add_case duck_top_glob_unsorted 10 "$ALL_FILES (glob)" "f: DuckDB glob, unsorted layout" -- \
   "$PEER" "$(top_sql "$(glob_of "$UNSORTED")")"
+add_case pq_top_split 10 "$PQ_FILES" "g: pqflow query, top pages, with the per-project copies" -- \
+  "$PQFLOW" --root "$SPLIT" query --format csv "$(top_sql pageviews)"
+add_case duck_top_glob_split 10 "$ALL_FILES (glob)" "g: DuckDB glob of the project's copies" -- \
+  "$PEER" "$(top_sql "read_parquet('$SPLIT/$LAYOUT_DIR/project/$PROJECT/*/*/*/*.parquet')")"
 add_case pq_select1 1 0 "x: pqflow query SELECT 1" -- "$PQFLOW" --root "$DEF" query --format csv "SELECT 1"
 add_case duck_select1 1 0 "x: DuckDB SELECT 1" -- "$PEER" "SELECT 1"
 add_case pq_version 0 0 "x: pqflow --version (no DuckDB opened)" -- "$PQFLOW" --version
@@ -412,6 +420,8 @@ ratio() { awk -v a="$(ms "$1")" -v b="$(ms "$2")" 'BEGIN { printf "%.2fx", (b > 
   echo "| (e) pqflow daily totals / DuckDB file list | $(ratio pq_daily duck_daily_files) |"
   echo "| (f) pqflow sorted / pqflow default layout | $(ratio pq_top_sorted pq_top) |"
   echo "| (f) pqflow unsorted / pqflow default layout | $(ratio pq_top_unsorted pq_top) |"
+  echo "| (g) pqflow with the per-project copies / (d) DuckDB on the daily files | $(ratio pq_top_split duck_top_files) |"
+  echo "| (g) pqflow with the per-project copies / DuckDB glob of the copies | $(ratio pq_top_split duck_top_glob_split) |"
   echo "| (x) pqflow SELECT 1 / DuckDB SELECT 1 | $(ratio pq_select1 duck_select1) |"
 } | tee "$OUT/results-query.md"
 for name in "${CASE_NAMES[@]}"; do

@@ -1,5 +1,6 @@
 #include "core/path_template.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <regex>
@@ -262,6 +263,74 @@ Result<std::string> PathTemplate::Format(const PartitionValues& values) const {
 }
 
 // The regular expression Parse matches paths with (compiled once, in Make/MakeInput).
+namespace {
+
+bool AllDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Whether `s` is exactly what `tokens[i..]` can produce within one path segment.
+bool MatchesSegment(const std::vector<PathTemplate::Token>& tokens, size_t i, std::string_view s,
+                    const std::string& dataset) {
+  using Kind = PathTemplate::TokenKind;
+  if (i == tokens.size()) return s.empty();
+  const PathTemplate::Token& t = tokens[i];
+  auto fixed = [&](size_t n, auto&& ok) { return s.size() >= n && ok(s.substr(0, n)) && MatchesSegment(tokens, i + 1, s.substr(n), dataset); };
+  switch (t.kind) {
+    case Kind::kLiteral:
+      return s.starts_with(t.text) && MatchesSegment(tokens, i + 1, s.substr(t.text.size()), dataset);
+    case Kind::kDataset: {
+      const std::string encoded = EncodePartitionValue(dataset);
+      return s.starts_with(encoded) && MatchesSegment(tokens, i + 1, s.substr(encoded.size()), dataset);
+    }
+    case Kind::kYear: return fixed(4, AllDigits);
+    case Kind::kMonth:
+    case Kind::kDay:
+    case Kind::kHour: return fixed(2, AllDigits);
+    case Kind::kDate:
+      return fixed(10, [](std::string_view d) {
+        return AllDigits(d.substr(0, 4)) && d[4] == '-' && AllDigits(d.substr(5, 2)) && d[7] == '-' && AllDigits(d.substr(8, 2));
+      });
+    case Kind::kColumn:
+      for (size_t n = 1; n <= s.size(); ++n) {
+        if (MatchesSegment(tokens, i + 1, s.substr(n), dataset)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool PathTemplate::MayHoldFilesUnder(std::string_view relative_dir) const {
+  if (input_) return true;
+  // The template's segments: literal tokens split at '/'.
+  std::vector<std::vector<Token>> segments(1);
+  for (const auto& tok : tokens_) {
+    if (tok.kind != TokenKind::kLiteral) {
+      segments.back().push_back(tok);
+      continue;
+    }
+    size_t start = 0;
+    for (size_t slash = tok.text.find('/'); slash != std::string::npos; slash = tok.text.find('/', start)) {
+      if (slash > start) segments.back().push_back({TokenKind::kLiteral, tok.text.substr(start, slash - start)});
+      segments.emplace_back();
+      start = slash + 1;
+    }
+    if (start < tok.text.size()) segments.back().push_back({TokenKind::kLiteral, tok.text.substr(start)});
+  }
+  size_t depth = 0;
+  for (size_t start = 0; start <= relative_dir.size(); ++depth) {
+    size_t slash = relative_dir.find('/', start);
+    std::string_view segment = relative_dir.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    // The last template segment is the file name: a directory cannot be it.
+    if (depth + 1 >= segments.size() || !MatchesSegment(segments[depth], 0, segment, dataset_)) return false;
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
 std::string PathTemplate::ParsePattern() const {
   std::string pattern;
   for (const auto& tok : tokens_) {

@@ -59,6 +59,10 @@ class PathTemplate {
   // The directory every file of the template lies under: the text before the first
   // variable token, up to its last '/' ("query_perf/year={yyyy}/..." -> "query_perf/").
   std::string StaticDirectory() const;
+  // Whether a directory (relative, no trailing '/') can hold files of the template: each of
+  // its segments matches the template's segment at that depth. "analytics/pageviews/2026"
+  // can for ".../pageviews/{YYYY}/{MM}/...", "analytics/pageviews/project" cannot.
+  bool MayHoldFilesUnder(std::string_view relative_dir) const;
 
  private:
   static Result<PathTemplate> Tokenize(std::string_view text, std::string dataset_name);

@@ -83,6 +83,33 @@ void ExpectSafeEncoding(const std::string& encoded) {
 
 // ---- Make ------------------------------------------------------------------------------
 
+// Listing walks only the directories a layout can produce (query catalog).
+TEST(PathTemplateDirectoryTest, ADirectoryMayHoldFilesOnlyIfEachSegmentMatchesTheLayoutAtItsDepth) {
+  auto daily = PathTemplate::Make("analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet", "pv");
+  ASSERT_TRUE(daily.ok());
+  for (const char* dir : {"analytics", "analytics/pageviews", "analytics/pageviews/2026", "analytics/pageviews/2026/01",
+                          "analytics/pageviews/2026/01/15"}) {
+    EXPECT_TRUE(daily->MayHoldFilesUnder(dir)) << dir;
+  }
+  for (const char* dir : {"other", "analytics/pageviews/project", "analytics/pageviews/project/docs",
+                          "analytics/pageviews/202", "analytics/pageviews/2026/1", "analytics/pageviews/2026/01/15/x",
+                          "analytics/pageviews/2026/01/xx"}) {
+    EXPECT_FALSE(daily->MayHoldFilesUnder(dir)) << dir;
+  }
+  auto split = PathTemplate::Make("pv/project/{project_slug}/{date}/v{hh}_{project_slug}/f.parquet", "pv");
+  ASSERT_TRUE(split.ok());
+  EXPECT_TRUE(split->MayHoldFilesUnder("pv/project/a%2Fb"));
+  EXPECT_TRUE(split->MayHoldFilesUnder("pv/project/docs/2026-01-15/v07_docs"));
+  EXPECT_FALSE(split->MayHoldFilesUnder("pv/project/docs/2026-01-15/07_docs"));
+  EXPECT_FALSE(split->MayHoldFilesUnder("pv/project/docs/20260115"));
+  EXPECT_FALSE(split->MayHoldFilesUnder("pv/2026"));
+  auto hive = PathTemplate::Make("{dataset}/year={yyyy}/month={mm}/q_{yyyy}{mm}{dd}.parquet", "query_perf");
+  ASSERT_TRUE(hive.ok());
+  EXPECT_TRUE(hive->MayHoldFilesUnder("query_perf/year=2025/month=10"));
+  EXPECT_FALSE(hive->MayHoldFilesUnder("query_perf/year=2025/day=10"));
+  EXPECT_FALSE(hive->MayHoldFilesUnder("other/year=2025"));
+}
+
 TEST(PathTemplateMakeTest, AcceptsTheSeedLayouts) {
   for (const char* text : {kQueryPerf, kPageviews, kPageviewsProject, kEvents}) {
     auto t = PathTemplate::Make(text, "ds");

@@ -39,7 +39,11 @@ bool HasHiddenSegment(std::string_view path) {
 
 // Every published file of a layout with the partition values its path encodes.
 Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const PathTemplate& layout) {
-  PQ_ASSIGN_OR_RETURN(auto listed, storage.List(layout.StaticDirectory()));
+  // Directories the layout cannot produce (a split's tree nested under the main layout's
+  // folder: "analytics/pageviews/project/...", 180,000 files for 1e7 pageviews) are not walked.
+  PQ_ASSIGN_OR_RETURN(auto listed, storage.ListWhere(layout.StaticDirectory(), [&layout](std::string_view dir) {
+    return layout.MayHoldFilesUnder(dir);
+  }));
   std::vector<LayoutFile> files;
   for (auto& f : listed) {
     if (!f.path.ends_with(".parquet") || HasHiddenSegment(f.path)) continue;

@@ -209,7 +209,9 @@ class LocalStorage final : public Storage {
     return Status::OK();
   }
 
-  Result<std::vector<FileInfo>> List(const std::string& prefix) override {
+  Result<std::vector<FileInfo>> List(const std::string& prefix) override { return ListWhere(prefix, {}); }
+
+  Result<std::vector<FileInfo>> ListWhere(const std::string& prefix, const DirectoryFilter& descend) override {
     std::vector<FileInfo> out;
     fs::path base = root_ / prefix;
     std::error_code ec;
@@ -223,7 +225,15 @@ class LocalStorage final : public Storage {
       }
       // The entry's type comes from the directory listing: only files cost a stat.
       std::error_code type_ec;
-      if (it->is_directory(type_ec)) continue;
+      if (it->is_directory(type_ec)) {
+        if (descend) {
+          const std::string full = it->path().string();
+          if (!descend(std::string_view(full).substr(std::min(full.size(), root_prefix_len_)))) {
+            it.disable_recursion_pending();
+          }
+        }
+        continue;
+      }
       struct stat st{};
       if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       // Below root_ by construction: a prefix cut, not fs::relative (which resolves every path).

@@ -160,6 +160,24 @@ TEST_F(LocalStorageTest, ListIsSortedRecursiveAndSkipsPqflowDir) {
   EXPECT_EQ((*files)[1].size, static_cast<int64_t>(std::string("ds/2025/10/28/b.parquet").size()));
 }
 
+TEST_F(LocalStorageTest, ListWhereWalksOnlyTheDirectoriesTheFilterKeeps) {
+  for (const char* p : {"ds/2025/10/a.parquet", "ds/2025/b.parquet", "ds/project/docs/2025/c.parquet", "ds/top.parquet"}) {
+    ASSERT_TRUE(storage_->WriteFileAtomic(p, p).ok()) << p;
+  }
+  std::vector<std::string> asked;
+  auto files = storage_->ListWhere("ds", [&](std::string_view dir) {
+    asked.emplace_back(dir);
+    return dir != "ds/project";
+  });
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  std::vector<std::string> paths;
+  for (const auto& f : *files) paths.push_back(f.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"ds/2025/10/a.parquet", "ds/2025/b.parquet", "ds/top.parquet"}));
+  std::sort(asked.begin(), asked.end());
+  // Asked about each directory below the prefix, and never about what lies under a refused one.
+  EXPECT_EQ(asked, (std::vector<std::string>{"ds/2025", "ds/2025/10", "ds/project"}));
+}
+
 TEST_F(LocalStorageTest, StagingDirIsUnderPqflowAndStartsEmpty) {
   auto dir = storage_->MakeStagingDir("export-1");
   ASSERT_TRUE(dir.ok()) << dir.status().message();

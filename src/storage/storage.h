@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -79,6 +80,14 @@ class Storage {
   virtual Status Delete(const std::string& path) = 0;           // OK if absent
   // Files under `prefix` (a relative directory), recursively, sorted by path.
   virtual Result<std::vector<FileInfo>> List(const std::string& prefix) = 0;
+  // The same, where a directory can skip: `descend(dir)` (dir relative to the root, without
+  // a trailing '/') says whether anything under it is wanted. A local root then never walks
+  // the skipped subtrees; an object store lists keys, not directories, and lists them all.
+  using DirectoryFilter = std::function<bool(std::string_view dir)>;
+  virtual Result<std::vector<FileInfo>> ListWhere(const std::string& prefix, const DirectoryFilter& descend) {
+    (void)descend;
+    return List(prefix);
+  }
   // Exclusive right to change `dataset`; FailedPrecondition if another process holds it.
   virtual Result<std::unique_ptr<DatasetLock>> LockDataset(const std::string& dataset) = 0;
   // Where a person finds the file: an absolute path, or s3://bucket/key.
