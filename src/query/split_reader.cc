@@ -27,20 +27,25 @@ std::set<std::string> LowerNames(const std::vector<std::string>& names) {
   return out;
 }
 
-// The columns `split` adds to the main layout, or nullopt when the split cannot stand in for
-// main partitions: a different time granularity (a monthly split file holds many days), or
-// an added column that is not a string.
+// The columns `split` adds to the main layout, or nullopt when a split partition cannot
+// stand in for a part of one main partition: a different time granularity (a monthly split
+// file holds many days), a main layout column the split does not cut by (its file would hold
+// rows of several main partitions), or an added column that is not a string in the files.
 std::optional<std::vector<std::string>> AddedColumns(const DatasetConfig& ds, const PathTemplate& main_layout,
                                                      const PathTemplate& split) {
   if (split.Granularity() != main_layout.Granularity() || split.HasHourToken() != main_layout.HasHourToken()) {
     return std::nullopt;
   }
   const std::set<std::string> main_columns = LowerNames(main_layout.ColumnNames());
+  const std::set<std::string> split_columns = LowerNames(split.ColumnNames());
+  for (const auto& c : main_columns) {
+    if (split_columns.count(c) == 0) return std::nullopt;
+  }
   std::vector<std::string> added;
   for (const auto& name : split.ColumnNames()) {
     if (main_columns.count(AsciiLower(name))) continue;
     const ColumnSpec* c = ds.FindColumn(name);
-    if (c == nullptr || c->type.kind != TypeKind::kString) return std::nullopt;
+    if (c == nullptr || !c->in_file || c->type.kind != TypeKind::kString) return std::nullopt;
     added.push_back(c->name);
   }
   if (added.empty()) return std::nullopt;
