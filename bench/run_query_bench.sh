@@ -43,7 +43,9 @@
 #   FORCE_EXPORT [0]         1: rebuild the roots even when their stamps match
 #   TRACE [0]                1: also time the phases of (a) and (d) inside the process with
 #                            perf uprobes (root and perf needed; probes are removed after):
-#                            median of TRACE_RUNS [7] runs, in BENCH_OUT/phases-query.md
+#                            median of TRACE_RUNS [7] runs, in BENCH_OUT/phases-query.md;
+#                            TRACE_PAIR ["pq_top duck_top_files"]: the two cases traced
+#                            (e.g. "pq_daily duck_daily_files")
 # Output: a markdown table on stdout; BENCH_OUT/results-query.{tsv,md}, every run in
 # BENCH_OUT/runs-query.tsv, logs in BENCH_OUT/logs.
 set -euo pipefail
@@ -233,10 +235,13 @@ add_probes() {
     -a 'pqtrace:open=duckdb_open_ext' -a 'pqtrace:open_ret=duckdb_open_ext%return'
   perf probe -q -x "$PEER" -a 'pqtrace:peer_main=main'
   perf probe -q -x "$PQFLOW" -a 'pqtrace:pq_main=main'
-  local fn sym
-  for fn in OpenSession CheckReadOnlyQuery ExtractPartitionPredicates ListLayoutFiles; do
-    sym=$(nm "$PQFLOW" | awk -v f="$fn" '$3 ~ f && $3 !~ /\.cold$/ && !s { s = $3 } END { print s }')
-    [ -n "$sym" ] || die "no symbol $fn in $PQFLOW (TRACE needs an unstripped build)"
+  local fn sym probe
+  # name=pattern: the listing is timed on the storage's ListWhere (ListLayoutFiles is inlined).
+  for probe in OpenSession=OpenSession CheckReadOnlyQuery=CheckReadOnlyQuery \
+               ExtractPartitionPredicates=ExtractPartitionPredicates ListLayoutFiles=LocalStorage9ListWhere; do
+    fn=${probe%%=*}
+    sym=$(nm "$PQFLOW" | awk -v f="${probe#*=}" '$2 ~ /^[tT]$/ && $3 ~ f && $3 !~ /\.cold$/ && $3 ~ /^_ZN/ && !s { s = $3 } END { print s }')
+    [ -n "$sym" ] || die "no symbol ${probe#*=} in $PQFLOW (TRACE needs an unstripped build)"
     perf probe -q -x "$PQFLOW" --no-demangle -a "pqtrace:$fn=$sym" -a "pqtrace:${fn}_ret=$sym%return"
   done
 }
@@ -382,10 +387,11 @@ if [ "${TRACE:-0}" = 1 ]; then
   log "phases (perf uprobes, median of ${TRACE_RUNS:-7} runs)"
   add_probes
   {
-    echo "| phase | (a) pqflow query ms | (d) DuckDB, same files ms |"
+    read -r trace_pq trace_peer <<< "${TRACE_PAIR:-pq_top duck_top_files}"
+    echo "| phase | $trace_pq ms | $trace_peer ms |"
     echo "|---|---:|---:|"
-    trace_case pq_top > "$OUT/logs/phases.pq.med"
-    trace_case duck_top_files > "$OUT/logs/phases.duck.med"
+    trace_case "$trace_pq" > "$OUT/logs/phases.pq.med"
+    trace_case "$trace_peer" > "$OUT/logs/phases.duck.med"
     awk 'NR == FNR { d[$1] = $2; next } { printf "| %s | %s | %s |\n", $1, $2, ($1 in d) ? d[$1] : "" }' \
       "$OUT/logs/phases.duck.med" "$OUT/logs/phases.pq.med"
   } | tee "$OUT/phases-query.md"
