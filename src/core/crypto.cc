@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "core/dynamic_library.h"
+#include "core/unique_fd.h"
 
 // The OpenSSL functions pqflow calls, resolved from libcrypto at first use. Only their
 // declarations come from OpenSSL's headers (for the types): nothing here links libcrypto.
@@ -64,23 +65,15 @@ std::string OpenSslErrorText() {
 
 constexpr size_t kFileChunk = 1 << 20;
 
-struct FileDescriptor {
-  explicit FileDescriptor(int f) : fd(f) {}
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-  int fd;
-};
-
 // Hashes `length` bytes from `offset` (length < 0: to the end of the file).
 Result<std::string> HashFile(const std::string& path, int64_t offset, int64_t length) {
-  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.fd < 0) return Status::FromErrno("opening " + path, errno);
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return Status::FromErrno("opening " + path, errno);
   Sha256 hash;
   std::unique_ptr<char[]> buf(new char[kFileChunk]);
   for (int64_t done = 0; length < 0 || done < length;) {
     const size_t want = length < 0 ? kFileChunk : static_cast<size_t>(std::min<int64_t>(length - done, kFileChunk));
-    const ssize_t n = ::pread(file.fd, buf.get(), want, offset + done);
+    const ssize_t n = ::pread(file.get(), buf.get(), want, offset + done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::FromErrno("reading " + path, errno);
     if (n == 0 && length < 0) break;
@@ -148,8 +141,6 @@ Status RandomBytes(uint8_t* out, size_t size) {
 }
 
 bool ConstantTimeEqual(const void* a, const void* b, size_t size) { return Crypto().CRYPTO_memcmp(a, b, size) == 0; }
-
-Status LoadLibCrypto() { return Library().Load(); }
 
 std::string HexLower(const void* data, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";

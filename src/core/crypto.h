@@ -2,7 +2,9 @@
 // hashes, S3 payloads), HMAC-SHA256 (S3 signatures), random bytes (new API keys) and a
 // constant-time comparison (API keys). libcrypto is opened on first use, like libpq and
 // libcurl (core/dynamic_library.h): linked, it cost every command ~4 ms before main, and
-// `pqflow query` on a local dataset never needs it.
+// `pqflow query` on a local dataset never needs it. Unlike those two, it is part of every
+// Debian system (libssl3, which apt needs), so a failure to open it aborts with the reason
+// instead of being reported as a missing package.
 #pragma once
 
 #include <array>
@@ -47,10 +49,6 @@ Status RandomBytes(uint8_t* out, size_t size);
 // Whether a and b (size bytes each) are equal, in a time that does not depend on where
 // they differ.
 bool ConstantTimeEqual(const void* a, const void* b, size_t size);
-
-// Opens libcrypto now; every function above does it on first use (and aborts with this
-// error if it cannot, which a Debian system with apt on it cannot reach: libssl3).
-Status LoadLibCrypto();
 
 // Lowercase hex of bytes.
 std::string HexLower(const void* data, size_t size);

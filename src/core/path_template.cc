@@ -166,6 +166,7 @@ Result<PathTemplate> PathTemplate::Make(std::string_view text, std::string datas
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') return bad("must not contain glob characters or backslashes");
   }
   t.parse_regex_ = std::make_shared<LazyRegex>(t.ParsePattern());
+  t.directory_segments_ = t.DirectorySegments();
   return t;
 }
 
@@ -262,27 +263,22 @@ Result<std::string> PathTemplate::Format(const PartitionValues& values) const {
   return out;
 }
 
-// The regular expression Parse matches paths with (compiled once, in Make/MakeInput).
 namespace {
 
 bool AllDigits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Whether `s` is exactly what `tokens[i..]` can produce within one path segment.
-bool MatchesSegment(const std::vector<PathTemplate::Token>& tokens, size_t i, std::string_view s,
-                    const std::string& dataset) {
+// Whether `s` is exactly what `tokens[i..]` (one directory segment) can produce.
+bool MatchesSegment(const std::vector<PathTemplate::Token>& tokens, size_t i, std::string_view s) {
   using Kind = PathTemplate::TokenKind;
   if (i == tokens.size()) return s.empty();
   const PathTemplate::Token& t = tokens[i];
-  auto fixed = [&](size_t n, auto&& ok) { return s.size() >= n && ok(s.substr(0, n)) && MatchesSegment(tokens, i + 1, s.substr(n), dataset); };
+  auto fixed = [&](size_t n, auto&& ok) { return s.size() >= n && ok(s.substr(0, n)) && MatchesSegment(tokens, i + 1, s.substr(n)); };
   switch (t.kind) {
     case Kind::kLiteral:
-      return s.starts_with(t.text) && MatchesSegment(tokens, i + 1, s.substr(t.text.size()), dataset);
-    case Kind::kDataset: {
-      const std::string encoded = EncodePartitionValue(dataset);
-      return s.starts_with(encoded) && MatchesSegment(tokens, i + 1, s.substr(encoded.size()), dataset);
-    }
+    case Kind::kDataset:  // resolved to its text by DirectorySegments
+      return s.starts_with(t.text) && MatchesSegment(tokens, i + 1, s.substr(t.text.size()));
     case Kind::kYear: return fixed(4, AllDigits);
     case Kind::kMonth:
     case Kind::kDay:
@@ -293,7 +289,7 @@ bool MatchesSegment(const std::vector<PathTemplate::Token>& tokens, size_t i, st
       });
     case Kind::kColumn:
       for (size_t n = 1; n <= s.size(); ++n) {
-        if (MatchesSegment(tokens, i + 1, s.substr(n), dataset)) return true;
+        if (MatchesSegment(tokens, i + 1, s.substr(n))) return true;
       }
       return false;
   }
@@ -302,11 +298,13 @@ bool MatchesSegment(const std::vector<PathTemplate::Token>& tokens, size_t i, st
 
 }  // namespace
 
-bool PathTemplate::MayHoldFilesUnder(std::string_view relative_dir) const {
-  if (input_) return true;
-  // The template's segments: literal tokens split at '/'.
+std::vector<std::vector<PathTemplate::Token>> PathTemplate::DirectorySegments() const {
   std::vector<std::vector<Token>> segments(1);
   for (const auto& tok : tokens_) {
+    if (tok.kind == TokenKind::kDataset) {
+      segments.back().push_back({TokenKind::kLiteral, EncodePartitionValue(dataset_)});
+      continue;
+    }
     if (tok.kind != TokenKind::kLiteral) {
       segments.back().push_back(tok);
       continue;
@@ -319,18 +317,24 @@ bool PathTemplate::MayHoldFilesUnder(std::string_view relative_dir) const {
     }
     if (start < tok.text.size()) segments.back().push_back({TokenKind::kLiteral, tok.text.substr(start)});
   }
+  segments.pop_back();  // the file name
+  return segments;
+}
+
+bool PathTemplate::MayHoldFilesUnder(std::string_view relative_dir) const {
+  if (input_) return true;
   size_t depth = 0;
   for (size_t start = 0; start <= relative_dir.size(); ++depth) {
     size_t slash = relative_dir.find('/', start);
     std::string_view segment = relative_dir.substr(start, slash == std::string_view::npos ? slash : slash - start);
-    // The last template segment is the file name: a directory cannot be it.
-    if (depth + 1 >= segments.size() || !MatchesSegment(segments[depth], 0, segment, dataset_)) return false;
+    if (depth >= directory_segments_.size() || !MatchesSegment(directory_segments_[depth], 0, segment)) return false;
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
   return true;
 }
 
+// The regular expression Parse matches paths with (compiled once, in Make/MakeInput).
 std::string PathTemplate::ParsePattern() const {
   std::string pattern;
   for (const auto& tok : tokens_) {

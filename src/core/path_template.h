@@ -67,6 +67,7 @@ class PathTemplate {
  private:
   static Result<PathTemplate> Tokenize(std::string_view text, std::string dataset_name);
   std::string ParsePattern() const;
+  std::vector<std::vector<Token>> DirectorySegments() const;
   std::string text_;
   std::string dataset_;
   bool input_ = false;
@@ -81,6 +82,9 @@ class PathTemplate {
     std::optional<std::regex> regex;
   };
   std::shared_ptr<LazyRegex> parse_regex_;  // shared by copies
+  // The tokens of each directory segment (every segment but the file name), literal tokens
+  // cut at '/' and {dataset} resolved: what MayHoldFilesUnder matches a directory against.
+  std::vector<std::vector<Token>> directory_segments_;
 };
 
 // Percent-encodes a partition value for use as (part of) one path segment.

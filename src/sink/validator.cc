@@ -24,6 +24,12 @@ namespace {
 // ~0.6 ms each: 130 s for a dataset of 206,795 partitions).
 constexpr size_t kFilesPerBatch = 512;
 
+// A file's row count from its footer, or why DuckDB could not read the footer.
+struct FooterRows {
+  int64_t rows = -1;
+  std::string error;
+};
+
 struct Check {
   storage::Storage& storage;
   duck::Connection& conn;
@@ -85,15 +91,15 @@ struct Check {
     for (size_t i = 0; i < files.size(); ++i) {
       if (problems[i].empty()) to_count.push_back(local_paths[i]);
     }
-    const std::map<std::string, int64_t> rows = RowCounts(to_count);
+    const std::map<std::string, FooterRows> rows = RowCounts(to_count);
     for (size_t i = 0; i < files.size(); ++i) {
       ++report.files;
       if (problems[i].empty()) {
         auto n = rows.find(local_paths[i]);
-        if (n == rows.end()) {
-          problems[i] = "not readable as Parquet: " + RowCountError(local_paths[i]);
-        } else if (n->second != files[i]->rows) {
-          problems[i] = std::to_string(n->second) + " rows, manifest says " + std::to_string(files[i]->rows);
+        if (n == rows.end() || !n->second.error.empty()) {
+          problems[i] = "not readable as Parquet: " + (n == rows.end() ? "no row count in its footer" : n->second.error);
+        } else if (n->second.rows != files[i]->rows) {
+          problems[i] = std::to_string(n->second.rows) + " rows, manifest says " + std::to_string(files[i]->rows);
         }
       }
       if (!problems[i].empty()) {
@@ -105,28 +111,27 @@ struct Check {
     }
   }
 
-  // Row counts from the footers, by local path; a batch with an unreadable file is counted
-  // one file at a time, so that only that file is missing from the answer.
-  std::map<std::string, int64_t> RowCounts(const std::vector<std::string>& paths) {
-    std::map<std::string, int64_t> counts;
+  // Row counts from the footers, by local path; a batch with an unreadable file is read
+  // again one file at a time, so that only that file carries the error.
+  std::map<std::string, FooterRows> RowCounts(const std::vector<std::string>& paths) {
+    std::map<std::string, FooterRows> counts;
     if (paths.empty()) return counts;
     std::string list;
     for (const auto& p : paths) list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(p);
     auto batch = conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])");
     if (batch.ok()) {
-      for (size_t r = 0; r < batch->row_count(); ++r) counts[batch->GetOr(r, 0, "")] = batch->GetInt64(r, 1, -1);
+      for (size_t r = 0; r < batch->row_count(); ++r) counts[batch->GetOr(r, 0, "")] = {batch->GetInt64(r, 1, -1), ""};
       return counts;
     }
     for (const auto& p : paths) {
       auto one = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(p) + ")");
-      if (one.ok() && one->row_count() == 1) counts[p] = one->GetInt64(0, 0, -1);
+      if (!one.ok()) {
+        counts[p] = {-1, one.status().message()};
+      } else if (one->row_count() == 1) {
+        counts[p] = {one->GetInt64(0, 0, -1), ""};
+      }
     }
     return counts;
-  }
-
-  std::string RowCountError(const std::string& path) {
-    auto one = conn.Query("SELECT num_rows FROM parquet_file_metadata(" + duck::QuoteLiteral(path) + ")");
-    return one.ok() ? "no footer row count" : one.status().message();
   }
 };
 

@@ -14,24 +14,12 @@
 #include <thread>
 
 #include "core/crypto.h"
+#include "core/unique_fd.h"
 #include "storage/libcurl_loader.h"
 
 namespace pqflow::storage {
 
 namespace {
-
-constexpr size_t kIoChunk = 1 << 20;
-
-// Closes a file descriptor on every path out of a function.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
 
 // One curl handle per thread: curl_easy_reset keeps its connection cache, so requests from
 // the same thread reuse connections.
@@ -49,9 +37,9 @@ CURL* ThreadCurl() {
 }
 
 Result<int64_t> FileSize(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) return Status::FromErrno("opening " + path, errno);
-  off_t size = ::lseek(fd.fd, 0, SEEK_END);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Status::FromErrno("opening " + path, errno);
+  off_t size = ::lseek(fd.get(), 0, SEEK_END);
   if (size < 0) return Status::FromErrno("seeking " + path, errno);
   return static_cast<int64_t>(size);
 }
@@ -351,17 +339,17 @@ Response PerformOnce(const S3Client::Request& req, const S3ClientOptions& option
   for (const auto& list : {req.headers, *signed_headers}) {
     for (const auto& [name, value] : list) header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
   }
-  Fd in(req.body_file.empty() ? -1 : ::open(req.body_file.c_str(), O_RDONLY | O_CLOEXEC));
-  Fd out(req.response_file.empty() ? -1
+  UniqueFd in(req.body_file.empty() ? -1 : ::open(req.body_file.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd out(req.response_file.empty() ? -1
                                    : ::open(req.response_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if ((!req.body_file.empty() && in.fd < 0) || (!req.response_file.empty() && out.fd < 0)) {
+  if ((!req.body_file.empty() && in.get() < 0) || (!req.response_file.empty() && out.get() < 0)) {
     curl_slist_free_all(header_list);
     resp.curl_code = CURLE_READ_ERROR;
     resp.curl_error = std::string("cannot open local file: ") + std::strerror(errno);
     return resp;
   }
   CURL* curl = ThreadCurl();
-  Transfer t{&req, &resp, curl, in.fd, out.fd};
+  Transfer t{&req, &resp, curl, in.get(), out.get()};
   const int64_t length = req.length >= 0 ? req.length : static_cast<int64_t>(req.body.size());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);

@@ -17,20 +17,6 @@ namespace pqflow::wal {
 
 namespace fs = std::filesystem;
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-int UniqueFd::release() { return std::exchange(fd_, -1); }
-
 Status Syncer::SyncData(int fd, const std::string& path) {
   if (!enabled_) return Status::OK();
   count_.fetch_add(1, std::memory_order_relaxed);

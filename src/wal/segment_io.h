@@ -11,28 +11,10 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/unique_fd.h"
 #include "wal/wal.h"
 
 namespace pqflow::wal {
-
-// Owns a file descriptor; closes it (ignoring errors: whatever mattered was synced) when
-// destroyed or replaced.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-
-  int get() const { return fd_; }
-  int release();
-
- private:
-  int fd_ = -1;
-};
 
 // Makes files and directories durable when the log is opened with fsync, and counts the
 // syncs it did (Wal::fsyncs()). Safe to use from several threads.
