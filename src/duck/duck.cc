@@ -1,5 +1,6 @@
 #include "duck/duck.h"
 
+#include <thread>
 #include <utility>
 
 #include <duckdb.h>
@@ -148,6 +149,20 @@ Result<Database> Database::Open(const DatabaseOptions& options) {
   }
   duckdb_destroy_config(&config);
   return db;
+}
+
+std::shared_ptr<DatabaseOpening> DatabaseOpening::Start(DatabaseOptions options) {
+  auto opening = std::make_shared<DatabaseOpening>();
+  // A packaged_task's future, unlike std::async's, does not block in its destructor.
+  std::packaged_task<Result<Database>()> open([options = std::move(options)] { return Database::Open(options); });
+  opening->database_ = open.get_future();
+  std::thread(std::move(open)).detach();
+  return opening;
+}
+
+Result<Database> DatabaseOpening::Take() {
+  if (!database_.valid()) return Status::Internal("the database being opened was already taken");
+  return database_.get();
 }
 
 Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}

@@ -9,6 +9,7 @@
 #include "core/path_template.h"
 #include "query/partition_pruner.h"
 #include "query/split_reader.h"
+#include "sink/manifest.h"
 
 namespace pqflow::query {
 
@@ -21,11 +22,6 @@ const ColumnSpec* FindColumn(const Relation& rel, const std::string& name) {
   return nullptr;
 }
 
-struct LayoutFile {
-  storage::FileInfo info;
-  PartitionValues values;
-};
-
 // A path segment starting with '.' or '_' (staging, manifests) is not data.
 bool HasHiddenSegment(std::string_view path) {
   for (size_t start = 0; start < path.size();) {
@@ -37,8 +33,10 @@ bool HasHiddenSegment(std::string_view path) {
   return false;
 }
 
-// Every published file of a layout with the partition values its path encodes.
-Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const PathTemplate& layout) {
+// Every published file of a layout with the partition values its path encodes, and (when
+// `manifests` is given) the manifests found beside them.
+Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const PathTemplate& layout,
+                                                std::vector<std::string>* manifests = nullptr) {
   // Directories the layout cannot produce (a split's tree nested under the main layout's
   // folder: "analytics/pageviews/project/...", 180,000 files for 1e7 pageviews) are not walked.
   PQ_ASSIGN_OR_RETURN(auto listed, storage.ListWhere(layout.StaticDirectory(), [&layout](std::string_view dir) {
@@ -46,12 +44,40 @@ Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const
   }));
   std::vector<LayoutFile> files;
   for (auto& f : listed) {
+    if (manifests != nullptr && sink::IsManifestPath(f.path)) manifests->push_back(f.path);
     if (!f.path.ends_with(".parquet") || HasHiddenSegment(f.path)) continue;
     auto values = layout.Parse(f.path);
     if (!values.ok()) continue;  // another layout's file sharing the directory
     files.push_back({std::move(f), std::move(*values)});
   }
   return files;  // in path order, as List returns them
+}
+
+// Reading more manifests than this ahead of a query would cost more than union_by_name saves.
+constexpr size_t kMaxManifestsRead = 1024;
+
+// The files that `manifests` list with exactly the relation's declared file columns. An
+// unreadable or foreign manifest proves nothing about its files, which then keep
+// union_by_name.
+std::set<std::string> FilesWithDeclaredSchema(storage::Storage& storage, const Relation& rel,
+                                              const std::vector<std::string>& manifests) {
+  std::set<std::string> out;
+  if (manifests.size() > kMaxManifestsRead) return out;
+  std::vector<const ColumnSpec*> declared;
+  for (const auto& c : rel.columns) {
+    if (c.in_file) declared.push_back(&c);
+  }
+  for (const auto& path : manifests) {
+    auto m = sink::ReadManifest(storage, path);
+    if (!m.ok() || m->schema.size() != declared.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < declared.size() && same; ++i) {
+      same = m->schema[i].name == declared[i]->name && m->schema[i].type == declared[i]->type;
+    }
+    if (!same) continue;
+    for (const auto& f : m->files) out.insert(f.path);
+  }
+  return out;
 }
 
 // The time column as a partition column: exact for a DATE column of a daily layout, else
@@ -154,13 +180,16 @@ std::string EmptyRelationSql(const Relation& rel) {
   return sql + " WHERE false";
 }
 
-std::string ReadParquetSql(const Relation& rel, const std::vector<std::string>& paths) {
+// `union_by_name` may be false only when every file has the declared columns (then DuckDB's
+// schema from the first file is every file's).
+std::string ReadParquetSql(const Relation& rel, const std::vector<std::string>& paths, bool union_by_name) {
   const std::vector<std::string> hive = HiveKeys(rel);
   // Hive columns in layout order (DuckDB's own order is not the path's).
   std::string keys;
   for (const auto& k : hive) keys += (keys.empty() ? "" : ", ") + duck::QuoteIdentifier(k);
   std::string sql = std::string(hive.empty() ? "SELECT *" : "SELECT * EXCLUDE (" + keys + "), " + keys) +
-                    " FROM read_parquet(" + FileList(paths) + ", union_by_name = true, hive_partitioning = " +
+                    " FROM read_parquet(" + FileList(paths) + ", union_by_name = " + (union_by_name ? "true" : "false") +
+                    ", hive_partitioning = " +
                     (hive.empty() ? "false" : "true");
   if (!hive.empty()) {
     sql += ", hive_types = {";
@@ -304,9 +333,71 @@ std::vector<std::string> RelationNames(const Config& config) {
   return names;
 }
 
+std::vector<std::string> RelationsNamedIn(const Config& config, std::string_view sql) {
+  std::set<std::string> words;
+  auto ident_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; };
+  for (size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {  // a string literal, or a quoted identifier ("" and '' escape)
+      std::string text;
+      size_t j = i + 1;
+      for (; j < sql.size(); ++j) {
+        if (sql[j] != c) {
+          text += sql[j];
+        } else if (j + 1 < sql.size() && sql[j + 1] == c) {
+          text += c;
+          ++j;
+        } else {
+          break;
+        }
+      }
+      if (c == '"') words.insert(AsciiLower(text));
+      i = j + 1;
+    } else if (sql.substr(i, 2) == "--") {
+      const size_t eol = sql.find('\n', i);
+      i = eol == std::string_view::npos ? sql.size() : eol + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      const size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else if (ident_char(c)) {
+      size_t j = i;
+      while (j < sql.size() && ident_char(sql[j])) ++j;
+      words.insert(AsciiLower(std::string(sql.substr(i, j - i))));
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& name : RelationNames(config)) {
+    if (words.count(AsciiLower(name)) > 0) out.push_back(name);
+  }
+  return out;
+}
+
+PrefetchedListings PrefetchListings(const Config& config, storage::Storage& storage,
+                                    const std::vector<std::string>& relations) {
+  PrefetchedListings out;
+  if (!storage.ReadsAreLocal()) return out;
+  std::set<std::string> wanted;
+  for (const auto& r : relations) wanted.insert(AsciiLower(r));
+  for (const auto& rel : ListRelations(config)) {
+    if (wanted.count(AsciiLower(rel.name)) == 0) continue;
+    auto layout = PathTemplate::Make(rel.layout, rel.name);
+    if (!layout.ok()) continue;
+    std::vector<std::string> manifests;
+    auto files = ListLayoutFiles(storage, *layout, &manifests);
+    if (!files.ok()) continue;
+    RelationListing& listing = out[AsciiLower(rel.name)];
+    listing.files = std::move(*files);
+    listing.declared_schema = FilesWithDeclaredSchema(storage, rel, manifests);
+  }
+  return out;
+}
+
 Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
                                               const std::string& sql, const std::vector<std::string>& used,
-                                              const QueryAccess& access) {
+                                              const QueryAccess& access, const PrefetchedListings* prefetched) {
   std::set<std::string> wanted;
   for (const auto& u : used) wanted.insert(AsciiLower(u));
   struct Pending {
@@ -354,6 +445,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     RelationScan scan;
     scan.relation = p.rel.name;
     std::vector<LayoutFile> files;
+    const std::set<std::string>* proven_files = nullptr;  // see RelationListing::declared_schema
     auto list = [&]() -> Status {
       PQ_ASSIGN_OR_RETURN(files, ListLayoutFiles(storage, p.layout));
       return Status::OK();
@@ -362,8 +454,13 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     bool live = false;
     if (access.live != nullptr) {
       PQ_ASSIGN_OR_RETURN(live, access.live->Snapshot(conn, p.rel.name, live_table, list));
+    } else if (prefetched != nullptr) {
+      if (auto it = prefetched->find(AsciiLower(p.rel.name)); it != prefetched->end()) {
+        files = it->second.files;
+        proven_files = &it->second.declared_schema;
+      }
     }
-    if (!live) {
+    if (!live && proven_files == nullptr) {
       PQ_RETURN_IF_ERROR(list());
     }
     scan.files_total = files.size();
@@ -390,15 +487,22 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
         scan.partitions_selected = split->partitions_total;
       }
     }
-    for (const auto& f : selected) scan.bytes_selected += static_cast<uint64_t>(f.size);
+    // Split files are not in the main layout's manifests: they keep union_by_name.
+    bool same_schema = proven_files != nullptr && scan.split.empty();
+    for (const auto& f : selected) {
+      scan.bytes_selected += static_cast<uint64_t>(f.size);
+      same_schema = same_schema && proven_files->count(f.path) > 0;
+    }
     scan.files_selected = selected.size();
+    scan.declared_schema = same_schema && !selected.empty();
     // Local paths for DuckDB: the files themselves, or (S3) copies fetched into the cache.
     PQ_ASSIGN_OR_RETURN(storage::ReadableFiles readable, storage.OpenForReading(selected));
     scan.bytes_fetched = readable.bytes_fetched;
     scan.files_fetched = readable.files_fetched;
     scan.pin = readable.pin;
     const std::vector<std::string>& paths = readable.local_paths;
-    std::string body = paths.empty() ? EmptyRelationSql(p.rel) : ReadParquetSql(p.rel, paths);
+    std::string body =
+        paths.empty() ? EmptyRelationSql(p.rel) : ReadParquetSql(p.rel, paths, /*union_by_name=*/!scan.declared_schema);
     if (live) {
       PQ_ASSIGN_OR_RETURN(duck::QueryResult n, conn.Query("SELECT count(*) FROM " + live_table));
       scan.live_rows = static_cast<uint64_t>(n.GetInt64(0, 0));

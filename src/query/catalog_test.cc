@@ -166,5 +166,31 @@ TEST_F(CatalogTest, AWorkspaceRestrictedCallerCannotReadARelationWithoutTenantCo
   EXPECT_NE(scans.status().message().find("pageviews has no tenant column"), std::string::npos);
 }
 
+TEST_F(CatalogTest, RelationsNamedInASqlTextAreItsIdentifiersThatNameOne) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(RelationsNamedIn(config_, "SELECT count(*) FROM PageViews"), V{"pageviews"});
+  EXPECT_EQ(RelationsNamedIn(config_, "SELECT * FROM \"qp\" JOIN pageviews USING (date)"), (V{"pageviews", "qp"}));
+  // In a string, a comment or a longer word, a name is not a reference.
+  EXPECT_EQ(RelationsNamedIn(config_, "SELECT 'pageviews', 'it''s qp' -- qp\n/* qp */ FROM qp_daily"), V{});
+  EXPECT_EQ(RelationsNamedIn(config_, "SELECT 1"), V{});
+  // A quoted identifier with an escaped quote, and an unterminated comment.
+  EXPECT_EQ(RelationsNamedIn(config_, "SELECT \"a\"\"b\" FROM qp /* pageviews"), V{"qp"});
+}
+
+TEST_F(CatalogTest, PrefetchedFilesAreTheOnesAViewWouldList) {
+  PrefetchedListings prefetched = PrefetchListings(config_, *storage_, {"pageviews"});
+  ASSERT_EQ(prefetched.count("pageviews"), 1u);
+  EXPECT_EQ(prefetched["pageviews"].files.size(), 10u);
+  // These files were written without manifests: nothing proves their columns.
+  EXPECT_TRUE(prefetched["pageviews"].declared_schema.empty());
+  EXPECT_EQ(prefetched.count("qp"), 0u);
+  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT * FROM pageviews WHERE date = DATE '2026-01-02'",
+                           {"pageviews"}, {}, &prefetched);
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  EXPECT_EQ((*scans)[0].files_selected, 2u);
+  EXPECT_FALSE((*scans)[0].declared_schema);
+  EXPECT_EQ(Scalar("SELECT sum(views) FROM pageviews WHERE date = DATE '2026-01-02'"), 40);
+}
+
 }  // namespace
 }  // namespace pqflow::query

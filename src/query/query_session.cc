@@ -14,29 +14,36 @@ namespace pqflow::query {
 
 namespace {
 
-// A database for one query, locked down before any view exists, and the storage its files
-// come from (the caller's, or one opened for this query).
+// A database for one query, locked down before any view exists, the storage its files come
+// from (the caller's, or one opened for this query), and the files of the relations the
+// query names, listed while DuckDB started.
 struct Session {
   duck::Database db;
   duck::Connection conn;
   std::unique_ptr<storage::Storage> owned_storage;
   storage::Storage* storage = nullptr;
+  PrefetchedListings prefetched;
 };
 
-Result<Session> OpenSession(const Config& config, storage::Storage* storage) {
+Result<Session> OpenSession(const Config& config, const QueryOptions& options, const std::vector<std::string>& relations) {
   std::unique_ptr<storage::Storage> owned;
+  storage::Storage* storage = options.storage;
   if (storage == nullptr) {
     PQ_ASSIGN_OR_RETURN(owned, storage::OpenStorage(config.storage));
     storage = owned.get();
   }
-  PQ_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open({}));
+  // The server's streams are listed at the instant their buffers are copied (catalog.h).
+  PrefetchedListings prefetched;
+  if (options.access.live == nullptr) prefetched = PrefetchListings(config, *storage, relations);
+  PQ_ASSIGN_OR_RETURN(duck::Database db,
+                      options.database != nullptr ? options.database->Take() : duck::Database::Open({}));
   PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
   QueryLimits limits;
   limits.readable_directories = {storage->ReadableRoot()};
   limits.memory_limit = std::to_string(config.query.memory_limit) + "B";
   limits.threads = config.query.threads;
   PQ_RETURN_IF_ERROR(LockDownDatabase(conn, limits));
-  return Session{std::move(db), std::move(conn), std::move(owned), storage};
+  return Session{std::move(db), std::move(conn), std::move(owned), storage, std::move(prefetched)};
 }
 
 std::string ExplainText(duck::Connection& conn, const std::string& sql, const std::vector<RelationScan>& scans) {
@@ -50,6 +57,7 @@ std::string ExplainText(duck::Connection& conn, const std::string& sql, const st
       out += "  read from split " + s.split + " for " + std::to_string(s.split_partitions) + " of " +
              std::to_string(s.partitions_selected) + " partitions (the rows its pinned values select)\n";
     }
+    if (s.declared_schema) out += "  the manifests show every selected file has the declared columns\n";
     if (s.files_fetched > 0) {
       out += "  fetched " + std::to_string(s.files_fetched) + " of them (" +
              HumanBytes(static_cast<int64_t>(s.bytes_fetched)) + ") into the local cache\n";
@@ -78,7 +86,8 @@ Result<QueryOutcome> RunInSession(Session& session, const Config& config, const 
                                   const QueryOptions& options) {
   PQ_ASSIGN_OR_RETURN(std::vector<std::string> used, CheckReadOnlyQuery(session.conn, sql, RelationNames(config)));
   QueryOutcome outcome;
-  PQ_ASSIGN_OR_RETURN(outcome.scans, CreateViews(session.conn, config, *session.storage, sql, used, options.access));
+  PQ_ASSIGN_OR_RETURN(outcome.scans,
+                      CreateViews(session.conn, config, *session.storage, sql, used, options.access, &session.prefetched));
   // The selected files stay pinned in the read cache while the query runs, and not after:
   // the cache may belong to this session's storage, which goes before the outcome does.
   auto unpinned = [](QueryOutcome out) {
@@ -115,7 +124,7 @@ void ExitWithoutTeardown(int code) {
 }
 
 Result<QueryOutcome> RunUserQuery(const Config& config, const std::string& sql, const QueryOptions& options) {
-  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options.storage));
+  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options, RelationsNamedIn(config, sql)));
   auto outcome = RunInSession(session, config, sql, options);
   if (options.leave_database_open) LeaveOpen(session);
   return outcome;
@@ -124,7 +133,7 @@ Result<QueryOutcome> RunUserQuery(const Config& config, const std::string& sql, 
 Result<QueryOutcome> RunAggregation(const Config& config, std::string_view spec_json, const QueryOptions& options) {
   PQ_ASSIGN_OR_RETURN(AggregationSpec spec, ParseAggregationSpec(spec_json));
   PQ_ASSIGN_OR_RETURN(std::string relation, FindRelation(config, spec.dataset));
-  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options.storage));
+  PQ_ASSIGN_OR_RETURN(Session session, OpenSession(config, options, {relation}));
   // The columns the relation's view has, so that a spec is checked against what queries see;
   // from the declaration, so that no file is listed, read or (S3) fetched for it.
   std::vector<RelationColumn> columns;

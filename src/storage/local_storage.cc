@@ -260,6 +260,8 @@ class LocalStorage final : public Storage {
 
   std::string ReadableRoot() const override { return root_.string(); }
 
+  bool ReadsAreLocal() const override { return true; }
+
  private:
   fs::path root_;
   size_t root_prefix_len_;  // of "<root>/"

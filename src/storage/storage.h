@@ -98,6 +98,9 @@ class Storage {
   virtual Result<ReadableFiles> OpenForReading(const std::vector<FileInfo>& files) = 0;
   // The directory every OpenForReading path lies under: what a query may read.
   virtual std::string ReadableRoot() const = 0;
+  // Whether reading a small file costs a system call rather than a request over the network:
+  // what may be read speculatively (a query's manifests) without slowing the query down.
+  virtual bool ReadsAreLocal() const { return false; }
 };
 
 // A local directory. Staging lives in <root>/.pqflow/staging, which no "*.parquet" glob of

@@ -1031,6 +1031,24 @@ TEST(QuerySchemaTest, AColumnAddedLaterReadsAsNullInOlderFilesEvenWhenOnlyThoseA
   CommandResult explain = run({"query", "--explain", "SELECT count(*) FROM hits WHERE date < DATE '2026-01-03'"});
   ASSERT_EQ(explain.exit_code, 0) << explain.err;
   EXPECT_EQ(explain.out.rfind("hits: 2 of 3 files", 0), 0u) << explain.out;
+
+  // Files of the declared columns, by their manifests, are read without union_by_name; files of
+  // an older schema, or without a manifest, are not.
+  const std::string proven = "the manifests show every selected file has the declared columns";
+  CommandResult newest = run({"query", "--explain", "SELECT count(*) FROM hits WHERE date = DATE '2026-01-03'"});
+  ASSERT_EQ(newest.exit_code, 0) << newest.err;
+  EXPECT_NE(newest.out.find(proven), std::string::npos) << newest.out;
+  EXPECT_EQ(explain.out.find(proven), std::string::npos) << explain.out;
+  CommandResult every = run({"query", "--explain", "SELECT count(*) FROM hits"});
+  ASSERT_EQ(every.exit_code, 0) << every.err;
+  EXPECT_EQ(every.out.find(proven), std::string::npos) << every.out;
+  std::filesystem::copy_file(dir / "data/hits/2026-01-03.parquet", dir / "data/hits/2026-01-04.parquet");
+  CommandResult foreign = run({"query", "--explain", "SELECT count(*) FROM hits WHERE date >= DATE '2026-01-03'"});
+  ASSERT_EQ(foreign.exit_code, 0) << foreign.err;
+  EXPECT_EQ(foreign.out.find(proven), std::string::npos) << foreign.out;
+  CommandResult counted = run({"query", "SELECT count(referrer) FROM hits WHERE date >= DATE '2026-01-03'"});
+  ASSERT_EQ(counted.exit_code, 0) << counted.err;
+  EXPECT_EQ(counted.out, "count(referrer)\n2\n");
 }
 
 // ---------------------------------------------------------------------------------------------
