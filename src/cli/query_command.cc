@@ -112,7 +112,7 @@ void AddReportCommands(CLI::App& app, const GlobalOptions& global, int* exit_cod
     out->AddTo(cmd);
     cmd->callback([name = def.name, args, out, &global, exit_code] {
       Status s = [&]() -> Status {
-        auto database = duck::DatabaseOpening::Start({});
+        auto database = global.database != nullptr ? global.database : duck::DatabaseOpening::Start({});
         PQ_ASSIGN_OR_RETURN(Config config, LoadConfig(global));
         PQ_ASSIGN_OR_RETURN(std::string sql, query::ReportQuerySql(config, name, *args));
         PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunUserQuery(config, sql, out->Options(database)));
@@ -143,7 +143,7 @@ void AddAggregateCommand(CLI::App& app, const GlobalOptions& global, int* exit_c
   flags->out.AddTo(cmd);
   cmd->callback([flags, &global, exit_code] {
     Status s = [&]() -> Status {
-      auto database = duck::DatabaseOpening::Start({});
+      auto database = global.database != nullptr ? global.database : duck::DatabaseOpening::Start({});
       std::string spec = flags->spec;
       if (!flags->file.empty()) {
         PQ_ASSIGN_OR_RETURN(spec, ReadTextFile(flags->file));
@@ -178,7 +178,7 @@ void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
   flags->out.AddTo(cmd);
   cmd->callback([flags, &global, exit_code] {
     Status s = [&]() -> Status {
-      auto database = duck::DatabaseOpening::Start({});
+      auto database = global.database != nullptr ? global.database : duck::DatabaseOpening::Start({});
       std::string sql = flags->sql;
       if (!flags->file.empty()) {
         PQ_ASSIGN_OR_RETURN(sql, ReadTextFile(flags->file));
