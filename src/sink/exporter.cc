@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -775,11 +776,20 @@ class ExportRun {
     const bool may_skip = !options_.overwrite && !options_.delete_after_export;
     std::vector<std::string> paths(partitions_.size());
     std::vector<char> complete(partitions_.size(), 0);
+    // A layout whose fixed folder does not exist yet has no manifest to read (a first export
+    // of 200,000 partitions spent 0.6 s failing to open each). Only on a local root: an
+    // object store has no folders to ask about.
+    std::vector<char> layout_is_new(layouts_.size(), 0);
+    for (size_t l = 0; l < layouts_.size() && storage_->ReadsAreLocal(); ++l) {
+      const std::string dir = layouts_[l].tmpl.StaticDirectory();
+      layout_is_new[l] = !dir.empty() && storage_->Stat(dir).status().code() == StatusCode::kNotFound;
+    }
     PQ_RETURN_IF_ERROR(Timed(" publish: read old manifests", [&] {
       return ParallelFor(partitions_.size(), kStorageRequestsAtOnce, [&](size_t i) -> Status {
         Partition& p = partitions_[i];
         PQ_ASSIGN_OR_RETURN(paths[i], layouts_[p.layout].tmpl.Format(p.values));
         p.manifest_path = ManifestPathFor(paths[i]);
+        if (layout_is_new[p.layout]) return Status::OK();
         if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
         complete[i] = may_skip && p.previous && FilesMatch(*storage_, *p.previous);
         return Status::OK();
@@ -1014,8 +1024,7 @@ class ExportRun {
   }
 
   Manifest NewManifest(const Partition& p) const {
-    Manifest m;
-    m.dataset = ds_.name;
+    Manifest m = RunManifest();
     m.layout = layouts_[p.layout].tmpl.text();
     m.split = layouts_[p.layout].split;
     if (p.values.date) m.date = p.values.date->ToIso();
@@ -1023,15 +1032,27 @@ class ExportRun {
     for (const auto& [k, v] : p.values.columns) m.columns.emplace_back(k, v);
     m.rows = p.rows;
     m.bytes = p.bytes;
-    for (const ColumnSpec* c : ds_.FileColumns()) m.schema.push_back(*c);
-    m.compression = CodecName(ds_.compression);
-    for (const auto& in : inputs_) m.sources.push_back({in.path, in.size, in.mtime_ns});
-    m.source_fingerprint = SourceFingerprint(m.sources);
-    m.run_id = report_.run_id;
-    m.created_at = UtcNow("%Y-%m-%dT%H:%M:%SZ");
-    m.pqflow_version = PQFLOW_VERSION;
-    m.duckdb_version = duck::LibraryVersion();
     return m;
+  }
+
+  // What every manifest of this run says alike, made once (for 200,000 partitions the
+  // source fingerprint and the timestamp per manifest were measurable). Manifests are built on
+  // several threads.
+  const Manifest& RunManifest() const {
+    std::call_once(run_manifest_once_, [this] {
+      Manifest m;
+      m.dataset = ds_.name;
+      for (const ColumnSpec* c : ds_.FileColumns()) m.schema.push_back(*c);
+      m.compression = CodecName(ds_.compression);
+      for (const auto& in : inputs_) m.sources.push_back({in.path, in.size, in.mtime_ns});
+      m.source_fingerprint = SourceFingerprint(m.sources);
+      m.run_id = report_.run_id;
+      m.created_at = UtcNow("%Y-%m-%dT%H:%M:%SZ");
+      m.pqflow_version = PQFLOW_VERSION;
+      m.duckdb_version = duck::LibraryVersion();
+      run_manifest_ = std::move(m);
+    });
+    return run_manifest_;
   }
 
   Status WriteRunReport() {
@@ -1064,6 +1085,8 @@ class ExportRun {
   std::map<std::pair<size_t, std::string>, size_t> partition_index_;  // (layout, path) -> partitions_
   std::vector<StagedFile> bad_files_;
   RunReport report_;
+  mutable std::once_flag run_manifest_once_;
+  mutable Manifest run_manifest_;
 };
 
 }  // namespace

@@ -96,6 +96,21 @@ TEST(ManifestJsonTest, RoundTripOfEveryField) {
   EXPECT_EQ(back->ToJson(), json);
 }
 
+// The text is what nlohmann's dump(2) makes of the same JSON: keys sorted, two-space
+// indents, "[]" and "{}" when empty, control characters escaped.
+TEST(ManifestJsonTest, TextIsTheCanonicalIndentedJson) {
+  Manifest full = FullManifest();
+  full.columns = {{"zone", "a\tb\x01"}, {"region", std::nullopt}, {"az", "\\"}};
+  Manifest empty;
+  empty.created_at = "2025-10-28T07:00:01Z";
+  for (const Manifest& m : {full, empty}) {
+    const std::string text = m.ToJson();
+    EXPECT_EQ(text, nlohmann::json::parse(text).dump(2) + "\n");
+  }
+  EXPECT_NE(empty.ToJson().find("\"files\": [],"), std::string::npos) << empty.ToJson();
+  EXPECT_NE(empty.ToJson().find("\"columns\": {},"), std::string::npos) << empty.ToJson();
+}
+
 TEST(ManifestJsonTest, RoundTripOfAMainLayoutPartitionWithoutOptionalFields) {
   Manifest m;
   m.dataset = "query_perf";

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <unordered_set>
 #include <system_error>
 
 #include "core/parallel.h"
@@ -84,7 +85,7 @@ class LocalStorage final : public Storage {
       if (::rename(staged.c_str(), target.c_str()) != 0) return Status::FromErrno("publishing " + dest, errno);
     }
     std::lock_guard<std::mutex> lock(dirs_mu_);
-    published_dirs_.insert(target.parent_path().string());
+    NotePublishedDir(target.parent_path().string());
     return Status::OK();
   }
 
@@ -126,18 +127,20 @@ class LocalStorage final : public Storage {
     }
     std::lock_guard<std::mutex> lock(dirs_mu_);
     known_dirs_.insert(target.parent_path().string());
-    published_dirs_.insert(target.parent_path().string());
-    published_dirs_.insert(target.parent_path().parent_path().string());
+    NotePublishedDir(target.parent_path().string());
+    NotePublishedDir(target.parent_path().parent_path().string());
     return true;
   }
 
   Status SyncPublished() override {
     std::set<std::string> dirs;
+    bool many = false;
     {
       std::lock_guard<std::mutex> lock(dirs_mu_);
       dirs.swap(published_dirs_);
+      std::swap(many, published_many_dirs_);
     }
-    if (dirs.size() > kSyncfsThreshold) return SyncFilesystemOf(root_.string());
+    if (many) return SyncFilesystemOf(root_.string());
     for (const auto& d : dirs) PQ_RETURN_IF_ERROR(FsyncPath(d, true));
     return Status::OK();
   }
@@ -279,9 +282,21 @@ class LocalStorage final : public Storage {
     return Status::OK();
   }
 
-  std::mutex dirs_mu_;  // guards the two sets; Publish runs on several threads
+  // Directories to sync, until there are more than kSyncfsThreshold of them: then one syncfs
+  // covers them all, and 400,000 paths need not be kept (dirs_mu_ held).
+  void NotePublishedDir(std::string dir) {
+    if (published_many_dirs_) return;
+    published_dirs_.insert(std::move(dir));
+    if (published_dirs_.size() > kSyncfsThreshold) {
+      published_many_dirs_ = true;
+      published_dirs_.clear();
+    }
+  }
+
+  std::mutex dirs_mu_;  // guards the sets; Publish runs on several threads
   std::set<std::string> published_dirs_;
-  std::set<std::string> known_dirs_;  // parents already created by this process
+  bool published_many_dirs_ = false;
+  std::unordered_set<std::string> known_dirs_;  // parents already created by this process
 };
 
 }  // namespace
