@@ -56,28 +56,28 @@ Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const
 // Reading more manifests than this ahead of a query would cost more than union_by_name saves.
 constexpr size_t kMaxManifestsRead = 1024;
 
-// The files that `manifests` list with exactly the relation's declared file columns. An
-// unreadable or foreign manifest proves nothing about its files, which then keep
-// union_by_name.
-std::set<std::string> FilesWithDeclaredSchema(storage::Storage& storage, const Relation& rel,
-                                              const std::vector<std::string>& manifests) {
-  std::set<std::string> out;
-  if (manifests.size() > kMaxManifestsRead) return out;
+// Reads a layout's `manifests` into `listing`, and notes the files they list with exactly the
+// relation's declared file columns. An unreadable or foreign manifest proves nothing about its
+// files, which then keep union_by_name.
+void ReadLayoutManifests(storage::Storage& storage, const Relation& rel, const std::vector<std::string>& manifests,
+                         RelationListing* listing) {
+  if (manifests.size() > kMaxManifestsRead) return;
   std::vector<const ColumnSpec*> declared;
   for (const auto& c : rel.columns) {
     if (c.in_file) declared.push_back(&c);
   }
   for (const auto& path : manifests) {
     auto m = sink::ReadManifest(storage, path);
-    if (!m.ok() || m->schema.size() != declared.size()) continue;
-    bool same = true;
+    if (!m.ok()) continue;
+    bool same = m->schema.size() == declared.size();
     for (size_t i = 0; i < declared.size() && same; ++i) {
       same = m->schema[i].name == declared[i]->name && m->schema[i].type == declared[i]->type;
     }
-    if (!same) continue;
-    for (const auto& f : m->files) out.insert(f.path);
+    if (same) {
+      for (const auto& f : m->files) listing->declared_schema.insert(f.path);
+    }
+    listing->manifests.emplace(path, std::move(*m));
   }
-  return out;
 }
 
 // The time column as a partition column: exact for a DATE column of a daily layout, else
@@ -390,7 +390,7 @@ PrefetchedListings PrefetchListings(const Config& config, storage::Storage& stor
     if (!files.ok()) continue;
     RelationListing& listing = out[AsciiLower(rel.name)];
     listing.files = std::move(*files);
-    listing.declared_schema = FilesWithDeclaredSchema(storage, rel, manifests);
+    ReadLayoutManifests(storage, rel, manifests, &listing);
   }
   return out;
 }
@@ -445,7 +445,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     RelationScan scan;
     scan.relation = p.rel.name;
     std::vector<LayoutFile> files;
-    const std::set<std::string>* proven_files = nullptr;  // see RelationListing::declared_schema
+    const RelationListing* listed = nullptr;  // by PrefetchListings
     auto list = [&]() -> Status {
       PQ_ASSIGN_OR_RETURN(files, ListLayoutFiles(storage, p.layout));
       return Status::OK();
@@ -457,10 +457,10 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     } else if (prefetched != nullptr) {
       if (auto it = prefetched->find(AsciiLower(p.rel.name)); it != prefetched->end()) {
         files = it->second.files;
-        proven_files = &it->second.declared_schema;
+        listed = &it->second;
       }
     }
-    if (!live && proven_files == nullptr) {
+    if (!live && listed == nullptr) {
       PQ_RETURN_IF_ERROR(list());
     }
     scan.files_total = files.size();
@@ -479,7 +479,8 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     if (auto pinned = pins.find(p.rel.name); p.dataset != nullptr && pinned != pins.end()) {
       std::vector<MainFile> main_files;
       for (size_t i : chosen) main_files.push_back({files[i].info, files[i].values});
-      PQ_ASSIGN_OR_RETURN(auto split, ReadFromSplit(storage, *p.dataset, p.layout, main_files, pinned->second));
+      PQ_ASSIGN_OR_RETURN(auto split, ReadFromSplit(storage, *p.dataset, p.layout, main_files, pinned->second,
+                                                         listed != nullptr ? &listed->manifests : nullptr));
       if (split) {
         selected = std::move(split->files);
         scan.split = split->split;
@@ -488,10 +489,10 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
       }
     }
     // Split files are not in the main layout's manifests: they keep union_by_name.
-    bool same_schema = proven_files != nullptr && scan.split.empty();
+    bool same_schema = listed != nullptr && scan.split.empty();
     for (const auto& f : selected) {
       scan.bytes_selected += static_cast<uint64_t>(f.size);
-      same_schema = same_schema && proven_files->count(f.path) > 0;
+      same_schema = same_schema && listed->declared_schema.count(f.path) > 0;
     }
     scan.files_selected = selected.size();
     scan.declared_schema = same_schema && !selected.empty();

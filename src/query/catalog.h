@@ -16,6 +16,7 @@
 #include "core/path_template.h"
 #include "core/status.h"
 #include "duck/duck.h"
+#include "sink/manifest.h"
 #include "storage/storage.h"
 
 namespace pqflow::query {
@@ -90,6 +91,7 @@ struct RelationListing {
   // types, order). A view over only such files is read without union_by_name, which makes
   // DuckDB read every footer while binding, one after another (~6 ms for 90 files).
   std::set<std::string> declared_schema;
+  std::map<std::string, sink::Manifest> manifests;  // those read, by path (split_reader.h uses them)
 };
 
 // By lower-case relation name.

@@ -84,9 +84,17 @@ bool SameTime(const sink::Manifest& a, const sink::Manifest& b) { return a.date 
 
 // Whether the split's partitions of `combinations` can stand in for `p`, and their files.
 Status Resolve(storage::Storage& storage, const DatasetConfig& ds, const PathTemplate& main_layout, const Split& split,
-               const std::vector<std::map<std::string, std::string>>& combinations, MainPartition* p) {
+               const std::vector<std::map<std::string, std::string>>& combinations,
+               const std::map<std::string, sink::Manifest>* known_manifests, MainPartition* p) {
   PQ_ASSIGN_OR_RETURN(std::string main_path, main_layout.Format(p->values));
-  auto main_manifest = sink::ReadManifest(storage, sink::ManifestPathFor(main_path));
+  const std::string main_manifest_path = sink::ManifestPathFor(main_path);
+  const sink::Manifest* known = nullptr;
+  if (known_manifests != nullptr) {
+    auto it = known_manifests->find(main_manifest_path);
+    if (it != known_manifests->end()) known = &it->second;
+  }
+  Result<sink::Manifest> main_manifest =
+      known != nullptr ? Result<sink::Manifest>(*known) : sink::ReadManifest(storage, main_manifest_path);
   if (!main_manifest.ok() || main_manifest->dataset != ds.name || !main_manifest->split.empty()) return Status::OK();
   std::vector<storage::FileInfo> files;
   for (const auto& combination : combinations) {
@@ -124,7 +132,8 @@ std::vector<std::string> SplitPinColumns(const DatasetConfig& ds, const PathTemp
 
 Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const DatasetConfig& ds,
                                                const PathTemplate& main_layout, const std::vector<MainFile>& main_files,
-                                               const std::map<std::string, std::vector<std::string>>& pins) {
+                                               const std::map<std::string, std::vector<std::string>>& pins,
+                                               const std::map<std::string, sink::Manifest>* known_manifests) {
   if (main_files.empty()) return std::optional<SplitRead>();
   // The first split whose added columns are all pinned.
   std::optional<Split> chosen;
@@ -138,6 +147,12 @@ Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const 
     }
   }
   if (!chosen) return std::optional<SplitRead>();
+  // A split never written has no folder on a local root (an object store has no folders to
+  // ask about): no main manifest need be read to learn that.
+  if (const std::string dir = chosen->layout.StaticDirectory(); storage.ReadsAreLocal() && !dir.empty() &&
+                                                                 storage.Stat(dir).status().code() == StatusCode::kNotFound) {
+    return std::optional<SplitRead>();
+  }
   const auto combinations = Combinations(chosen->added, pins);
   if (combinations.empty()) return std::optional<SplitRead>();
 
@@ -150,7 +165,7 @@ Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const 
     partitions[it->second].files.push_back(f.info);
   }
   PQ_RETURN_IF_ERROR(ParallelFor(partitions.size(), FileWorkers(), [&](size_t i) {
-    return Resolve(storage, ds, main_layout, *chosen, combinations, &partitions[i]);
+    return Resolve(storage, ds, main_layout, *chosen, combinations, known_manifests, &partitions[i]);
   }));
 
   SplitRead read;

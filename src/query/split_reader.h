@@ -22,6 +22,7 @@
 #include "core/dataset_config.h"
 #include "core/path_template.h"
 #include "core/status.h"
+#include "sink/manifest.h"
 #include "storage/storage.h"
 
 namespace pqflow::query {
@@ -43,8 +44,10 @@ std::vector<std::string> SplitPinColumns(const DatasetConfig& ds, const PathTemp
 
 // What to read instead of `main_files` (the main layout's selected files), or nullopt when
 // no split of `ds` has every added column pinned or no main partition could use one.
+// `known_manifests`: main manifests already read, by path (catalog.h's PrefetchListings).
 Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const DatasetConfig& ds,
                                                const PathTemplate& main_layout, const std::vector<MainFile>& main_files,
-                                               const std::map<std::string, std::vector<std::string>>& pins);
+                                               const std::map<std::string, std::vector<std::string>>& pins,
+                                               const std::map<std::string, sink::Manifest>* known_manifests = nullptr);
 
 }  // namespace pqflow::query
