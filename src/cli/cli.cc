@@ -73,5 +73,4 @@ int RunCli(int argc, char** argv) {
   return exit_code;
 }
 
-
 }  // namespace pqflow::cli

@@ -1,5 +1,6 @@
 #include "duck/duck.h"
 
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -154,9 +155,14 @@ Result<Database> Database::Open(const DatabaseOptions& options) {
 std::shared_ptr<DatabaseOpening> DatabaseOpening::Start(DatabaseOptions options) {
   auto opening = std::make_shared<DatabaseOpening>();
   // A packaged_task's future, unlike std::async's, does not block in its destructor.
-  std::packaged_task<Result<Database>()> open([options = std::move(options)] { return Database::Open(options); });
-  opening->database_ = open.get_future();
-  std::thread(std::move(open)).detach();
+  auto open = std::make_shared<std::packaged_task<Result<Database>()>>(
+      [options = std::move(options)] { return Database::Open(options); });
+  opening->database_ = open->get_future();
+  try {
+    std::thread([open] { (*open)(); }).detach();
+  } catch (const std::system_error&) {
+    (*open)();  // no thread to be had: opened here, as without this class
+  }
   return opening;
 }
 
