@@ -249,9 +249,9 @@ add_probes() {
 # One run under perf -> "phase ms" lines. Phases: start (exec to main), config, duckdb_open,
 # lockdown, parse (json_serialize_sql, read-only check, partition predicates), listing (the
 # layout's files), partition_table (predicate over one row per file), view (CREATE VIEW binds
-# the files), describe, query (the query and its output), exit. Since session 11 pqflow opens
-# DuckDB on a thread of its own and reads its configuration and lists files meanwhile: config
-# and listing then lie inside duckdb_open, and partition_table is not a phase of its own.
+# the files), describe, query (the query and its output), exit. Since session 11 pqflow lists
+# files on a second thread while DuckDB opens: listing then lies inside duckdb_open, and
+# partition_table is not a phase of its own.
 trace_phases() {
   perf record -q -o "$OUT/logs/trace.data" -e 'pqtrace:*' -e sched:sched_process_exec -e sched:sched_process_exit \
     -- "$@" > /dev/null 2>&1 || die "traced run failed: $*"

@@ -5,25 +5,7 @@
 
 namespace pqflow::cli {
 
-namespace {
-
-// The subcommand of a command line: its first word that is neither an option nor the value of
-// --config or --root. "" with --help, whose answer needs no database.
-std::string_view SubcommandOf(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return "";
-    if (arg == "--config" || arg == "-c" || arg == "--root") {
-      ++i;
-    } else if (!arg.starts_with("-")) {
-      return arg;
-    }
-  }
-  return "";
-}
-
-// The command line parsed and its command run; `database` goes to the query commands.
-int RunParsed(int argc, char** argv, const std::shared_ptr<duck::DatabaseOpening>& database) {
+int RunCli(int argc, char** argv) {
   CLI::App app{"pqflow " PQFLOW_VERSION
                " - turns CSV, NDJSON, JSON reports, PostgreSQL tables and HTTP event streams into\n"
                "partitioned Parquet datasets, and queries them.\n"
@@ -33,7 +15,6 @@ int RunParsed(int argc, char** argv, const std::shared_ptr<duck::DatabaseOpening
   app.fallthrough();  // global options (--config, --root) may also follow the subcommand
   GlobalOptions global;
   global.argv = argv;
-  global.database = database;
   app.add_option("--config,-c", global.config_path, "Configuration file (TOML)");
   app.add_option("--root", global.root,
                  "Storage root: a directory or s3://bucket/prefix (overrides storage.root and $PQFLOW_ROOT)");
@@ -53,23 +34,6 @@ int RunParsed(int argc, char** argv, const std::shared_ptr<duck::DatabaseOpening
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  return exit_code;
-}
-
-}  // namespace
-
-int RunCli(int argc, char** argv) {
-  // A query command needs DuckDB, whose start-up (~20 ms of one core) can overlap with
-  // building and parsing this command line (~2 ms), reading the configuration and listing files.
-  const std::string_view subcommand = SubcommandOf(argc, argv);
-  std::shared_ptr<duck::DatabaseOpening> database;
-  if (subcommand == "query" || subcommand == "report" || subcommand == "aggregate") {
-    database = duck::DatabaseOpening::Start({});
-  }
-  const int exit_code = RunParsed(argc, argv, database);
-  // Not taken (a usage error, --help in a subcommand's place): closed here, not by a thread
-  // still running while the process's static objects are destroyed.
-  if (database != nullptr) (void)database->Take();
   return exit_code;
 }
 

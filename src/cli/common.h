@@ -1,12 +1,10 @@
 // What every subcommand shares: loading the configuration, and printing errors.
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include "core/dataset_config.h"
 #include "core/status.h"
-#include "duck/duck.h"
 
 namespace pqflow::cli {
 
@@ -14,9 +12,6 @@ struct GlobalOptions {
   std::string config_path;  // --config; "" = $PQFLOW_CONFIG, ./pqflow.toml, or the embedded default
   std::string root;         // --root overrides storage.root
   char** argv = nullptr;    // the whole command line (NULL-terminated), for serve_exec.cc
-  // DuckDB, started before the command line was parsed when it names a query command
-  // (cli.cc); null otherwise. The command that takes it ends with query::ExitWithoutTeardown.
-  std::shared_ptr<duck::DatabaseOpening> database;
 };
 
 // Exit codes, documented in docs/user-guide.md.

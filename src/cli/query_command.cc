@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "duck/duck.h"
 #include "query/query_session.h"
 #include "query/reports.h"
 
@@ -61,9 +60,7 @@ struct OutputFlags {
                   "Show which files each dataset reads after partition pruning, and DuckDB's plan, instead of the rows");
   }
 
-  // `database`: started at the command's beginning, so that DuckDB starts up (~20 ms of one
-  // core) while the configuration is read and the files are listed.
-  query::QueryOptions Options(std::shared_ptr<duck::DatabaseOpening> database) const {
+  query::QueryOptions Options() const {
     const bool terminal = output.empty() && ::isatty(STDOUT_FILENO);
     const std::string fmt = format.empty() ? (terminal ? "table" : "csv") : format;
     query::QueryOptions options;
@@ -73,7 +70,6 @@ struct OutputFlags {
                                        : query::OutputFormat::kTable;
     options.explain = explain;
     options.leave_database_open = true;  // each command ends with query::ExitWithoutTeardown
-    options.database = std::move(database);  // may be left untaken for the same reason
     return options;
   }
 
@@ -112,10 +108,9 @@ void AddReportCommands(CLI::App& app, const GlobalOptions& global, int* exit_cod
     out->AddTo(cmd);
     cmd->callback([name = def.name, args, out, &global, exit_code] {
       Status s = [&]() -> Status {
-        auto database = global.database != nullptr ? global.database : duck::DatabaseOpening::Start({});
         PQ_ASSIGN_OR_RETURN(Config config, LoadConfig(global));
         PQ_ASSIGN_OR_RETURN(std::string sql, query::ReportQuerySql(config, name, *args));
-        PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunUserQuery(config, sql, out->Options(database)));
+        PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunUserQuery(config, sql, out->Options()));
         return out->Deliver(outcome);
       }();
       *exit_code = s.ok() ? kExitOk : ReportError(s.WithContext("report " + name));
@@ -143,14 +138,13 @@ void AddAggregateCommand(CLI::App& app, const GlobalOptions& global, int* exit_c
   flags->out.AddTo(cmd);
   cmd->callback([flags, &global, exit_code] {
     Status s = [&]() -> Status {
-      auto database = global.database != nullptr ? global.database : duck::DatabaseOpening::Start({});
       std::string spec = flags->spec;
       if (!flags->file.empty()) {
         PQ_ASSIGN_OR_RETURN(spec, ReadTextFile(flags->file));
       }
       if (spec.empty()) return Status::InvalidArgument("give the spec as an argument or with --file");
       PQ_ASSIGN_OR_RETURN(Config config, LoadConfig(global));
-      PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunAggregation(config, spec, flags->out.Options(database)));
+      PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunAggregation(config, spec, flags->out.Options()));
       return flags->out.Deliver(outcome);
     }();
     *exit_code = s.ok() ? kExitOk : ReportError(s.WithContext("aggregate"));
@@ -178,7 +172,6 @@ void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
   flags->out.AddTo(cmd);
   cmd->callback([flags, &global, exit_code] {
     Status s = [&]() -> Status {
-      auto database = global.database != nullptr ? global.database : duck::DatabaseOpening::Start({});
       std::string sql = flags->sql;
       if (!flags->file.empty()) {
         PQ_ASSIGN_OR_RETURN(sql, ReadTextFile(flags->file));
@@ -186,7 +179,7 @@ void AddQueryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code)
       while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) sql.pop_back();
       if (sql.empty()) return Status::InvalidArgument("give the SQL as an argument or with --file");
       PQ_ASSIGN_OR_RETURN(Config config, LoadConfig(global));
-      PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunUserQuery(config, sql, flags->out.Options(database)));
+      PQ_ASSIGN_OR_RETURN(query::QueryOutcome outcome, query::RunUserQuery(config, sql, flags->out.Options()));
       return flags->out.Deliver(outcome);
     }();
     *exit_code = s.ok() ? kExitOk : ReportError(s.WithContext("query"));

@@ -1,7 +1,5 @@
 #include "duck/duck.h"
 
-#include <system_error>
-#include <thread>
 #include <utility>
 
 #include <duckdb.h>
@@ -150,25 +148,6 @@ Result<Database> Database::Open(const DatabaseOptions& options) {
   }
   duckdb_destroy_config(&config);
   return db;
-}
-
-std::shared_ptr<DatabaseOpening> DatabaseOpening::Start(DatabaseOptions options) {
-  auto opening = std::make_shared<DatabaseOpening>();
-  // A packaged_task's future, unlike std::async's, does not block in its destructor.
-  auto open = std::make_shared<std::packaged_task<Result<Database>()>>(
-      [options = std::move(options)] { return Database::Open(options); });
-  opening->database_ = open->get_future();
-  try {
-    std::thread([open] { (*open)(); }).detach();
-  } catch (const std::system_error&) {
-    (*open)();  // no thread to be had: opened here, as without this class
-  }
-  return opening;
-}
-
-Result<Database> DatabaseOpening::Take() {
-  if (!database_.valid()) return Status::Internal("the database being opened was already taken");
-  return database_.get();
 }
 
 Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}

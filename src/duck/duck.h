@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,19 +41,6 @@ class Database {
  private:
   Database() = default;
   _duckdb_database* db_ = nullptr;
-};
-
-// A database being opened on a thread of its own. DuckDB's start-up takes ~20 ms of one core;
-// a one-shot command reads its configuration and lists its files meanwhile, and Take() waits.
-// Dropping an opening that was never taken does not wait: the thread finishes (and closes the
-// database) alone, so only a process that ends with _Exit should do that (the query commands).
-class DatabaseOpening {
- public:
-  static std::shared_ptr<DatabaseOpening> Start(DatabaseOptions options);
-  Result<Database> Take();  // once
-
- private:
-  std::future<Result<Database>> database_;
 };
 
 // A fully materialised query result; cells are read as text (DuckDB's own rendering).

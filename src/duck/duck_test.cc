@@ -433,27 +433,5 @@ TEST(DatabaseTest, InterruptStopsARunningQuery) {
   EXPECT_EQ(again->GetInt64(0, 0), 2);
 }
 
-TEST(DatabaseOpeningTest, TakeGivesTheDatabaseOpenedOnAnotherThreadOnce) {
-  DatabaseOptions options;
-  options.threads = 1;
-  auto opening = DatabaseOpening::Start(options);
-  auto db = opening->Take();
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  auto conn = Connection::Make(*db);
-  ASSERT_TRUE(conn.ok());
-  auto threads = conn->Query("SELECT current_setting('threads')");
-  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
-  EXPECT_EQ(threads->GetInt64(0, 0), 1);  // the options were applied
-  EXPECT_FALSE(opening->Take().ok());
-}
-
-TEST(DatabaseOpeningTest, AFailedOpeningIsTheOpeningsError) {
-  DatabaseOptions options;
-  options.memory_limit = "lots";
-  auto db = DatabaseOpening::Start(options)->Take();
-  ASSERT_FALSE(db.ok());
-  EXPECT_NE(db.status().message().find("memory_limit"), std::string::npos) << db.status().ToString();
-}
-
 }  // namespace
 }  // namespace pqflow::duck

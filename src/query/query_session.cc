@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 
 #include "core/text.h"
 #include "query/aggregation.h"
@@ -32,11 +33,17 @@ Result<Session> OpenSession(const Config& config, const QueryOptions& options, c
     PQ_ASSIGN_OR_RETURN(owned, storage::OpenStorage(config.storage));
     storage = owned.get();
   }
-  // The server's streams are listed at the instant their buffers are copied (catalog.h).
+  // The files of the relations the query names are listed, and their manifests read, on a
+  // thread of their own while DuckDB starts up here (~20 ms of one core). Not the server's
+  // streams: they are listed at the instant their buffers are copied (catalog.h).
   PrefetchedListings prefetched;
-  if (options.access.live == nullptr) prefetched = PrefetchListings(config, *storage, relations);
-  PQ_ASSIGN_OR_RETURN(duck::Database db,
-                      options.database != nullptr ? options.database->Take() : duck::Database::Open({}));
+  std::future<PrefetchedListings> prefetching;
+  if (options.access.live == nullptr && !relations.empty() && storage->ReadsAreLocal()) {
+    prefetching = std::async(std::launch::async, [&] { return PrefetchListings(config, *storage, relations); });
+  }
+  Result<duck::Database> opened = duck::Database::Open({});
+  if (prefetching.valid()) prefetched = prefetching.get();
+  PQ_ASSIGN_OR_RETURN(duck::Database db, std::move(opened));
   PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
   QueryLimits limits;
   limits.readable_directories = {storage->ReadableRoot()};

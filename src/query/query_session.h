@@ -5,7 +5,6 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,9 +30,6 @@ struct QueryOptions {
   // freeing buffers. The caller must not return from main (static destructors would run with
   // DuckDB's threads alive): it ends with ExitWithoutTeardown.
   bool leave_database_open = false;
-  // The database, already being opened (the CLI starts it before reading its configuration);
-  // null: opened here.
-  std::shared_ptr<duck::DatabaseOpening> database;
 };
 
 struct QueryOutcome {
