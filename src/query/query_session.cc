@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <system_error>
 
 #include "core/text.h"
 #include "query/aggregation.h"
@@ -39,7 +40,11 @@ Result<Session> OpenSession(const Config& config, const QueryOptions& options, c
   PrefetchedListings prefetched;
   std::future<PrefetchedListings> prefetching;
   if (options.access.live == nullptr && !relations.empty() && storage->ReadsAreLocal()) {
-    prefetching = std::async(std::launch::async, [&] { return PrefetchListings(config, *storage, relations); });
+    try {
+      prefetching = std::async(std::launch::async, [&] { return PrefetchListings(config, *storage, relations); });
+    } catch (const std::system_error&) {
+      prefetched = PrefetchListings(config, *storage, relations);  // no thread to be had: listed here
+    }
   }
   Result<duck::Database> opened = duck::Database::Open({});
   if (prefetching.valid()) prefetched = prefetching.get();
