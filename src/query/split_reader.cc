@@ -147,12 +147,8 @@ Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const 
     }
   }
   if (!chosen) return std::optional<SplitRead>();
-  // A split never written has no folder on a local root (an object store has no folders to
-  // ask about): no main manifest need be read to learn that.
-  if (const std::string dir = chosen->layout.StaticDirectory(); storage.ReadsAreLocal() && !dir.empty() &&
-                                                                 storage.Stat(dir).status().code() == StatusCode::kNotFound) {
-    return std::optional<SplitRead>();
-  }
+  // A split never written: no main manifest need be read to learn that.
+  if (storage.HoldsNothingUnder(chosen->layout.StaticDirectory())) return std::optional<SplitRead>();
   const auto combinations = Combinations(chosen->added, pins);
   if (combinations.empty()) return std::optional<SplitRead>();
 

@@ -265,6 +265,11 @@ class LocalStorage final : public Storage {
 
   bool ReadsAreLocal() const override { return true; }
 
+  bool HoldsNothingUnder(const std::string& dir) override {
+    struct stat st{};
+    return ::stat((root_ / dir).c_str(), &st) != 0 && errno == ENOENT;
+  }
+
  private:
   fs::path root_;
   size_t root_prefix_len_;  // of "<root>/"
@@ -283,7 +288,7 @@ class LocalStorage final : public Storage {
   }
 
   // Directories to sync, until there are more than kSyncfsThreshold of them: then one syncfs
-  // covers them all, and 400,000 paths need not be kept (dirs_mu_ held).
+  // covers them all, and 200,000 folders need not be kept (dirs_mu_ held).
   void NotePublishedDir(std::string dir) {
     if (published_many_dirs_) return;
     published_dirs_.insert(std::move(dir));

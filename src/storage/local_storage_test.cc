@@ -93,6 +93,15 @@ TEST_F(LocalStorageTest, WriteFileAtomicThenReadAndStat) {
   EXPECT_EQ(storage_->Stat("empty")->size, 0);
 }
 
+TEST_F(LocalStorageTest, HoldsNothingUnderOnlyADirectoryThatDoesNotExist) {
+  ASSERT_TRUE(storage_->WriteFileAtomic("a/b/x.txt", "x").ok());
+  EXPECT_FALSE(storage_->HoldsNothingUnder(""));
+  EXPECT_FALSE(storage_->HoldsNothingUnder("a"));
+  EXPECT_FALSE(storage_->HoldsNothingUnder("a/b"));
+  EXPECT_TRUE(storage_->HoldsNothingUnder("a/c"));
+  EXPECT_TRUE(storage_->HoldsNothingUnder("z"));
+}
+
 TEST_F(LocalStorageTest, MissingFiles) {
   auto read = storage_->ReadFile("no/such/file.json");
   ASSERT_FALSE(read.ok());

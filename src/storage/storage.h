@@ -101,6 +101,13 @@ class Storage {
   // Whether reading a small file costs a system call rather than a request over the network:
   // what may be read speculatively (a query's manifests) without slowing the query down.
   virtual bool ReadsAreLocal() const { return false; }
+  // True only when nothing can lie under `dir` (relative; "" = the root) because a store with
+  // directories has no such directory: what lets an export or a query skip looking for
+  // manifests of a layout never written. An object store has no directories: always false.
+  virtual bool HoldsNothingUnder(const std::string& dir) {
+    (void)dir;
+    return false;
+  }
 };
 
 // A local directory. Staging lives in <root>/.pqflow/staging, which no "*.parquet" glob of
