@@ -157,11 +157,15 @@ std::string PartitionRangeCopySql(const DatasetConfig& ds, const std::string& ta
   // The partition number names the folder and is left out of the file (DuckDB's default).
   return "COPY (SELECT " + cols + "__pq_pid FROM " + table + " WHERE __pq_pid BETWEEN " + std::to_string(first_pid) +
          " AND " + std::to_string(last_pid) + ") TO " + QuoteLiteral(dir) + " (" + ParquetOptions(ds) +
-         ", PARTITION_BY (__pq_pid), FILE_EXTENSION 'parquet.tmp')";
+         ", PARTITION_BY (__pq_pid), FILENAME_PATTERN 'data_{i}', FILE_EXTENSION 'parquet.tmp')";
 }
 
 std::string PartitionRangeFolder(const std::string& dir, int64_t pid) {
   return dir + "/__pq_pid=" + std::to_string(pid);
+}
+
+std::string PartitionRangeFile(const std::string& dir, int64_t pid, int n) {
+  return PartitionRangeFolder(dir, pid) + "/data_" + std::to_string(n) + ".parquet.tmp";
 }
 
 std::string ParquetOptions(const DatasetConfig& ds) {

@@ -73,6 +73,9 @@ inline constexpr int64_t kPartitionsPerRangeCopy = 100;
 std::string PartitionRangeCopySql(const DatasetConfig& ds, const std::string& table, int64_t first_pid,
                                   int64_t last_pid, const std::string& dir);
 std::string PartitionRangeFolder(const std::string& dir, int64_t pid);
+// The n-th file (from 0) such a COPY writes into a partition's folder: it names its files
+// itself (FILENAME_PATTERN), so they are found without listing 200,000 folders.
+std::string PartitionRangeFile(const std::string& dir, int64_t pid, int n);
 
 // COPY options shared by every Parquet file pqflow writes for `ds`.
 std::string ParquetOptions(const DatasetConfig& ds);
