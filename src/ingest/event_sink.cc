@@ -92,7 +92,7 @@ struct EventSink::Buffer {
   const StreamState* stream = nullptr;
   std::string path;  // the partition's first file name, relative to the storage root
   int64_t window_end_ms = 0;
-  RowBatch rows;
+  RowChunks rows;
   Lsn first_lsn = 0;
   Lsn last_lsn = 0;
   size_t bytes = 0;
@@ -175,7 +175,7 @@ Result<EventSink::Buffer*> EventSink::BufferFor(const StreamState& st, const Row
   buffer->window_end_ms = window_start + st.window_ms;
   std::vector<ColumnType> types;
   for (const auto& c : st.config->columns) types.push_back(c.type);
-  buffer->rows = RowBatch(types);
+  buffer->rows = RowChunks(std::move(types));
   Buffer* raw = buffer.get();
   buffers_.emplace(*key, std::move(buffer));
   return raw;
@@ -364,7 +364,7 @@ void EventSink::Restore(std::unique_ptr<Buffer> buffer) {
   // buffered, ahead of rows that arrived for the same partition meanwhile.
   auto it = buffers_.find(buffer->key);
   if (it != buffers_.end()) {
-    buffer->rows.AppendAll(it->second->rows);
+    buffer->rows.AppendAll(std::move(it->second->rows));
     buffer->last_lsn = it->second->last_lsn;
     buffered_bytes_ -= it->second->bytes;
     buffers_.erase(it);
@@ -453,10 +453,10 @@ Result<RowBatch> EventSink::SnapshotBuffered(const std::string& stream, const st
   PQ_RETURN_IF_ERROR(list_files());
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [_, b] : buffers_) {
-    if (b->stream == st->second) out.AppendAll(b->rows);
+    if (b->stream == st->second) b->rows.AppendTo(&out);
   }
   for (const Buffer* b : writing_) {
-    if (b->stream == st->second) out.AppendAll(b->rows);
+    if (b->stream == st->second) b->rows.AppendTo(&out);
   }
   return out;
 }

@@ -273,6 +273,36 @@ TEST_F(EventSinkTest, AFailedPublishKeepsTheRowsAndAWriteLaterSucceeds) {
   EXPECT_EQ(sink->TruncationPoint(), 2u);
 }
 
+TEST_F(EventSinkTest, ABufferOfSeveralChunksIsWrittenWholeAndInOrder) {
+  auto sink = MakeSink();
+  const StreamConfig& s = streams_["ev"];
+  // Three records, 2.5 chunks of rows in all; the second record's rows arrive while the
+  // first buffer is being restored after a failed write.
+  const size_t per_record = RowChunks::kRowsPerChunk * 5 / 6;
+  int64_t next = 0;
+  auto record = [&] {
+    std::vector<Row> rows;
+    for (size_t i = 0; i < per_record; ++i, ++next) rows.push_back({kT0 + next % 1000, 4, std::to_string(next)});
+    return Rows(rows);
+  };
+  ASSERT_TRUE(sink->Apply(1, 2, s, record()).ok());
+  ASSERT_TRUE(sink->Apply(2, 3, s, record()).ok());
+  faulty_->fail_publishes = 1;
+  now_ = kT0 + kHour;
+  sink->Start();
+  for (int i = 0; i < 300 && sink->Stats().write_errors == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(sink->Apply(3, 4, s, record()).ok());
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  const std::string files = "read_parquet('" + Path("p/4/2026-01-15/10/*.parquet") +
+                            "', filename = true, file_row_number = true)";
+  EXPECT_EQ(Query("SELECT count(DISTINCT name) FROM " + files), std::to_string(3 * per_record));
+  // Inside each file, rows are in arrival order: each event follows the one before it.
+  EXPECT_EQ(Query("SELECT count(*) FROM (SELECT CAST(name AS BIGINT) AS n, lag(CAST(name AS BIGINT)) OVER "
+                  "(PARTITION BY filename ORDER BY file_row_number) AS prev FROM " + files +
+                  ") WHERE prev IS NOT NULL AND n <> prev + 1"),
+            "0");
+}
+
 TEST_F(EventSinkTest, AFailedDirectorySyncIsReportedButThePublishedRowsAreNotWrittenAgain) {
   auto sink = MakeSink();
   const StreamConfig& s = streams_["ev"];

@@ -56,14 +56,24 @@ void ScanBind(duckdb_bind_info info) {
 void ScanInit(duckdb_init_info info) {
   // One thread: the file keeps the buffer's row order.
   duckdb_init_set_max_threads(info, 1);
-  static_cast<ParquetFileWriter::Scan*>(duckdb_init_get_extra_info(info))->next_row = 0;
+  auto* scan = static_cast<ParquetFileWriter::Scan*>(duckdb_init_get_extra_info(info));
+  scan->part = 0;
+  scan->next_row = 0;
 }
 
 void ScanNext(duckdb_function_info info, duckdb_data_chunk out) {
   auto* scan = static_cast<ParquetFileWriter::Scan*>(duckdb_function_get_extra_info(info));
-  const size_t total = scan->rows->rows();
-  const size_t count = std::min<size_t>(duckdb_vector_size(), total - scan->next_row);
-  FillChunk(out, *scan->rows, scan->next_row, count);
+  while (scan->part < scan->parts.size() && scan->next_row >= scan->parts[scan->part]->rows()) {
+    ++scan->part;
+    scan->next_row = 0;
+  }
+  if (scan->part == scan->parts.size()) {
+    duckdb_data_chunk_set_size(out, 0);
+    return;
+  }
+  const RowBatch& rows = *scan->parts[scan->part];
+  const size_t count = std::min<size_t>(duckdb_vector_size(), rows.rows() - scan->next_row);
+  FillChunk(out, rows, scan->next_row, count);
   scan->next_row += count;
 }
 
@@ -95,11 +105,11 @@ Result<std::unique_ptr<ParquetFileWriter>> ParquetFileWriter::Make(const duck::D
   return writer;
 }
 
-Status ParquetFileWriter::Write(const StreamConfig& stream, const RowBatch& rows, const std::string& local_path,
+Status ParquetFileWriter::Write(const StreamConfig& stream, const RowChunks& rows, const std::string& local_path,
                                 const std::vector<std::pair<std::string, std::string>>& kv_metadata) {
   scan_->stream = &stream;
-  scan_->rows = &rows;
-  scan_->next_row = 0;
+  scan_->parts.clear();
+  for (const RowBatch& chunk : rows.chunks()) scan_->parts.push_back(&chunk);
   std::string opts = "FORMAT parquet, COMPRESSION " + CodecDuckDbName(stream.compression);
   if (stream.compression_level) opts += ", COMPRESSION_LEVEL " + std::to_string(*stream.compression_level);
   opts += ", ROW_GROUP_SIZE " + std::to_string(stream.row_group_size);
@@ -108,13 +118,13 @@ Status ParquetFileWriter::Write(const StreamConfig& stream, const RowBatch& rows
   opts += "}";
   Status s = conn_.Execute("COPY (SELECT * FROM " + function_ + "()) TO " +
                            duck::QuoteLiteral(local_path) + " (" + opts + ")");
-  scan_->rows = nullptr;
+  scan_->parts.clear();
   return s.ok() ? s : s.WithContext("writing " + local_path);
 }
 
 Status CreateTableFromRows(duck::Connection& conn, const StreamConfig& stream, const RowBatch& rows,
                            const std::string& table) {
-  ParquetFileWriter::Scan scan{&stream, &rows, 0};
+  ParquetFileWriter::Scan scan{&stream, {&rows}, 0, 0};
   static std::atomic<uint64_t> next_id{0};
   const std::string function = "__pq_table_rows_" + std::to_string(next_id.fetch_add(1));
   PQ_RETURN_IF_ERROR(RegisterScanFunction(conn, function, &scan));

@@ -24,7 +24,7 @@ class ParquetFileWriter {
 
   // Writes `rows` (columns in `stream` order, row order kept) to `local_path` with the
   // stream's codec and row group size, plus `kv_metadata` in the footer. Not synced.
-  Status Write(const StreamConfig& stream, const RowBatch& rows, const std::string& local_path,
+  Status Write(const StreamConfig& stream, const RowChunks& rows, const std::string& local_path,
                const std::vector<std::pair<std::string, std::string>>& kv_metadata);
 
   // The footer's key/value metadata of a Parquet file.
@@ -33,8 +33,9 @@ class ParquetFileWriter {
   // What the table function reads; public for the C callbacks only.
   struct Scan {
     const StreamConfig* stream = nullptr;
-    const RowBatch* rows = nullptr;
-    size_t next_row = 0;
+    std::vector<const RowBatch*> parts;  // scanned one after the other
+    size_t part = 0;                     // the one being scanned
+    size_t next_row = 0;                 // in parts[part]
   };
 
  private:

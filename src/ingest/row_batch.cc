@@ -1,5 +1,6 @@
 #include "ingest/row_batch.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pqflow::ingest {
@@ -49,18 +50,44 @@ RowBatch::RowBatch(const std::vector<ColumnType>& types) {
   for (const ColumnType& t : types) columns_.emplace_back(t);
 }
 
-void RowBatch::AppendRows(const RowBatch& other, const std::vector<uint32_t>& row_indices) {
+void RowBatch::AppendRows(const RowBatch& other, const uint32_t* row_indices, size_t count) {
   for (size_t c = 0; c < columns_.size(); ++c) {
     ColumnData& dst = columns_[c];
     const ColumnData& src = other.columns_[c];
-    for (uint32_t r : row_indices) {
-      if (!src.valid[r]) {
-        dst.AppendNull();
-      } else if (dst.is_variable()) {
-        dst.AppendVariable(src.VariableValue(r));
-      } else {
-        dst.AppendFixed(src.FixedValue(r));
+    const size_t first = dst.rows();
+    dst.valid.resize(first + count);
+    if (dst.is_variable()) {
+      // No exact reserve here: growing by exactly what each call needs would reallocate
+      // (and copy) on every call; push_back and append grow geometrically.
+      for (size_t i = 0; i < count; ++i) {
+        const uint32_t r = row_indices[i];
+        dst.valid[first + i] = src.valid[r];
+        dst.bytes.append(src.bytes, src.offsets[r], src.offsets[r + 1] - src.offsets[r]);  // "" when NULL
+        dst.offsets.push_back(static_cast<uint32_t>(dst.bytes.size()));
       }
+    } else {
+      // NULLs are zeroes in `fixed` already, so every row is one copy of `width` bytes.
+      const size_t w = dst.width;
+      dst.fixed.resize((first + count) * w);
+      uint8_t* out = dst.fixed.data() + first * w;
+      for (size_t i = 0; i < count; ++i) {
+        const uint32_t r = row_indices[i];
+        dst.valid[first + i] = src.valid[r];
+        std::memcpy(out + i * w, src.fixed.data() + r * w, w);
+      }
+    }
+  }
+}
+
+void RowBatch::Reserve(size_t rows, const std::vector<size_t>& bytes_per_column) {
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    ColumnData& col = columns_[c];
+    col.valid.reserve(col.valid.size() + rows);
+    if (col.is_variable()) {
+      col.offsets.reserve(col.offsets.size() + rows);
+      col.bytes.reserve(col.bytes.size() + bytes_per_column[c]);
+    } else {
+      col.fixed.reserve(col.fixed.size() + rows * col.width);
     }
   }
 }
@@ -99,6 +126,44 @@ size_t RowBatch::MemoryBytes() const {
   size_t total = 0;
   for (const ColumnData& col : columns_) total += col.MemoryBytes();
   return total;
+}
+
+RowBatch& RowChunks::ChunkWithRoom() {
+  if (!chunks_.empty() && chunks_.back().rows() < kRowsPerChunk) return chunks_.back();
+  std::vector<size_t> bytes(types_.size(), 0);
+  if (!chunks_.empty()) {
+    // The next chunk at the size the last one reached: no regrowth for steady traffic.
+    const RowBatch& last = chunks_.back();
+    for (size_t c = 0; c < types_.size(); ++c) bytes[c] = last.column(c).bytes.size();
+    full_chunk_bytes_ += last.MemoryBytes();
+  }
+  chunks_.emplace_back(types_);
+  if (bytes != std::vector<size_t>(types_.size(), 0)) chunks_.back().Reserve(kRowsPerChunk, bytes);
+  return chunks_.back();
+}
+
+void RowChunks::AppendRows(const RowBatch& other, const std::vector<uint32_t>& row_indices) {
+  size_t done = 0;
+  while (done < row_indices.size()) {
+    RowBatch& chunk = ChunkWithRoom();
+    const size_t n = std::min(kRowsPerChunk - chunk.rows(), row_indices.size() - done);
+    chunk.AppendRows(other, row_indices.data() + done, n);
+    done += n;
+  }
+  rows_ += row_indices.size();
+}
+
+void RowChunks::AppendAll(RowChunks&& other) {
+  for (RowBatch& chunk : other.chunks_) {
+    if (!chunks_.empty()) full_chunk_bytes_ += chunks_.back().MemoryBytes();
+    rows_ += chunk.rows();
+    chunks_.push_back(std::move(chunk));
+  }
+  other = RowChunks(std::move(other.types_));
+}
+
+void RowChunks::AppendTo(RowBatch* out) const {
+  for (const RowBatch& chunk : chunks_) out->AppendAll(chunk);
 }
 
 }  // namespace pqflow::ingest

@@ -202,5 +202,71 @@ TEST(RowBatchTest, MemoryBytesGrowsWithData) {
   EXPECT_GE(b.MemoryBytes(), before + 1000 + 100 * 4 + 100);
 }
 
+// A batch (int64 = i, string = "v<i>", NULL every 7th row) of `n` rows.
+RowBatch Numbered(size_t n) {
+  RowBatch b({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(i);
+    b.column(0).AppendFixed(&v);
+    if (i % 7 == 0) b.column(1).AppendNull();
+    else b.column(1).AppendVariable("v" + std::to_string(i));
+  }
+  return b;
+}
+
+TEST(RowChunksTest, AppendsAcrossChunkBoundariesInOrder) {
+  const size_t n = RowChunks::kRowsPerChunk + 1000;
+  const RowBatch src = Numbered(n);
+  std::vector<uint32_t> evens, odds;
+  for (uint32_t i = 0; i < n; ++i) (i % 2 ? odds : evens).push_back(i);
+  RowChunks chunks({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  EXPECT_EQ(chunks.MemoryBytes(), 0u);
+  chunks.AppendRows(src, evens);
+  chunks.AppendRows(src, odds);
+  chunks.AppendRows(src, odds);
+  ASSERT_EQ(chunks.rows(), n + odds.size());
+  ASSERT_EQ(chunks.chunks().size(), 2u);
+  EXPECT_EQ(chunks.chunks()[0].rows(), RowChunks::kRowsPerChunk);
+  EXPECT_EQ(chunks.chunks()[1].rows(), n + odds.size() - RowChunks::kRowsPerChunk);
+  // The full chunk's size is the next chunk's reservation: no copy as it fills.
+  EXPECT_GE(chunks.chunks()[1].column(1).bytes.capacity(), chunks.chunks()[0].column(1).bytes.size());
+
+  RowBatch all({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  chunks.AppendTo(&all);
+  ASSERT_EQ(all.rows(), chunks.rows());
+  std::vector<uint32_t> expected = evens;
+  expected.insert(expected.end(), odds.begin(), odds.end());
+  expected.insert(expected.end(), odds.begin(), odds.end());
+  for (size_t r = 0; r < expected.size(); ++r) {
+    const uint32_t i = expected[r];
+    ASSERT_EQ(Int64At(all.column(0), r), static_cast<int64_t>(i)) << r;
+    ASSERT_EQ(all.column(1).valid[r], i % 7 == 0 ? 0 : 1) << r;
+    if (i % 7 != 0) {
+      ASSERT_EQ(all.column(1).VariableValue(r), "v" + std::to_string(i)) << r;
+    }
+  }
+  EXPECT_GE(chunks.MemoryBytes(), all.column(1).bytes.size() + all.column(0).fixed.size());
+}
+
+TEST(RowChunksTest, AppendAllKeepsBothInOrderAndCountsMemory) {
+  const RowBatch src = Numbered(10);
+  RowChunks a({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  RowChunks b({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  a.AppendRows(src, {0, 1, 2});
+  b.AppendRows(src, {7, 8});
+  const size_t bytes = a.MemoryBytes() + b.MemoryBytes();
+  a.AppendAll(std::move(b));
+  EXPECT_EQ(b.rows(), 0u);  // NOLINT(bugprone-use-after-move): emptied on purpose
+  EXPECT_EQ(a.rows(), 5u);
+  EXPECT_EQ(a.MemoryBytes(), bytes);
+  a.AppendRows(src, {9});  // goes on after b's rows, in b's (now last, not full) chunk
+  RowBatch all({Type(TypeKind::kInt64), Type(TypeKind::kString)});
+  a.AppendTo(&all);
+  std::vector<int64_t> ids;
+  for (size_t r = 0; r < all.rows(); ++r) ids.push_back(Int64At(all.column(0), r));
+  EXPECT_EQ(ids, (std::vector<int64_t>{0, 1, 2, 7, 8, 9}));
+  EXPECT_EQ(all.column(1).valid, (std::vector<uint8_t>{0, 1, 1, 0, 1, 1}));
+}
+
 }  // namespace
 }  // namespace pqflow::ingest
