@@ -35,16 +35,15 @@ size_t ColumnIndex(const StreamConfig& stream, const std::string& name) {
 
 }  // namespace
 
-std::string EncodeBatchRecord(const std::string& stream, int64_t receipt_ms, std::string_view body) {
+std::string BatchRecordHead(const std::string& stream, int64_t receipt_ms) {
   std::string out;
-  out.reserve(2 + stream.size() + 8 + body.size());
+  out.reserve(2 + stream.size() + 8);
   out.push_back(static_cast<char>(kBatchRecordVersion));
   out.push_back(static_cast<char>(stream.size()));
   out.append(stream);
   char ts[8];
   for (int i = 0; i < 8; ++i) ts[i] = static_cast<char>((static_cast<uint64_t>(receipt_ms) >> (8 * i)) & 0xff);
   out.append(ts, 8);
-  out.append(body);
   return out;
 }
 
@@ -139,7 +138,7 @@ void IngestService::ReturnDecoder(const StreamConfig& stream, std::unique_ptr<Nd
 }
 
 IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view ndjson,
-                                    const std::vector<uint64_t>& allowed_workspaces) {
+                                    const std::vector<uint64_t>& allowed_workspaces, size_t readable_past_end) {
   IngestOutcome out;
   if (shutting_down_) {
     out.http_status = 503;
@@ -161,7 +160,7 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
   }
   const int64_t receipt_ms = options_.now_ms();
   auto decoder = TakeDecoder(stream);
-  DecodedBatch batch = decoder->Decode(ndjson, receipt_ms);
+  DecodedBatch batch = decoder->Decode(ndjson, receipt_ms, 100, readable_past_end);
   ReturnDecoder(stream, std::move(decoder));
   if (batch.errors.empty() && batch.rows.rows() > 0) {
     const size_t tenant = ColumnIndex(stream, stream.tenant_column);
@@ -196,9 +195,9 @@ IngestOutcome IngestService::Ingest(const StreamConfig& stream, std::string_view
   if (batch.rows.rows() == 0) return out;  // an empty body: nothing to keep
 
   Status applied;
-  const std::string record = EncodeBatchRecord(stream.name, receipt_ms, ndjson);
-  auto lsn = wal_->Append(kBatchRecordType, record, [&](uint64_t l) {
-    applied = sink_->Apply(l, wal::Wal::EndOf(l, record.size()), stream, batch.rows);
+  const std::string head = BatchRecordHead(stream.name, receipt_ms);
+  auto lsn = wal_->Append(kBatchRecordType, head, ndjson, [&](uint64_t l) {
+    applied = sink_->Apply(l, wal::Wal::EndOf(l, head.size() + ndjson.size()), stream, batch.rows);
   });
   if (!lsn.ok()) {
     // Not durable (the log is failed after an I/O error): the client may retry elsewhere.

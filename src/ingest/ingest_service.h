@@ -61,9 +61,10 @@ class IngestService {
                                                      duck::Database* db, IngestOptions options);
   ~IngestService();
 
-  // `allowed_workspaces` empty = any. Thread-safe.
+  // `allowed_workspaces` empty = any. `readable_past_end` as in NdjsonDecoder::Decode: a
+  // body with kDecodePadding bytes of room after it is not copied. Thread-safe.
   IngestOutcome Ingest(const StreamConfig& stream, std::string_view ndjson,
-                       const std::vector<uint64_t>& allowed_workspaces);
+                       const std::vector<uint64_t>& allowed_workspaces, size_t readable_past_end = 0);
 
   // Refuses new batches (503), writes every buffer, and truncates the WAL. Idempotent.
   Status Shutdown();
@@ -98,8 +99,9 @@ class IngestService {
 };
 
 // The WAL record of one accepted batch (documented in docs/wal.md): the stream name, the
-// receipt time, and the NDJSON body exactly as received (after gzip decoding).
-std::string EncodeBatchRecord(const std::string& stream, int64_t receipt_ms, std::string_view body);
+// receipt time, and the NDJSON body exactly as received (after gzip decoding). The head is
+// everything before the body; the log writes the two without joining them.
+std::string BatchRecordHead(const std::string& stream, int64_t receipt_ms);
 struct BatchRecord {
   std::string stream;
   int64_t receipt_ms = 0;

@@ -16,6 +16,10 @@
 
 namespace pqflow::ingest {
 
+// What the JSON parser may read past the end of a line (its SIMD loads): a body whose buffer
+// has this much room after it is decoded without being copied.
+inline constexpr size_t kDecodePadding = 64;
+
 struct LineError {
   int64_t line = 0;    // 1-based line number in the body
   std::string field;   // the column's input field; empty when the line itself is wrong
@@ -37,8 +41,12 @@ class NdjsonDecoder {
   NdjsonDecoder& operator=(const NdjsonDecoder&) = delete;
 
   // `receipt_ms` fills the receipt_time columns. Collects at most `max_errors` errors.
-  // Thread-compatible: one decoder per thread (it owns a parser and its buffers).
-  DecodedBatch Decode(std::string_view body, int64_t receipt_ms, size_t max_errors = 100);
+  // `readable_past_end`: bytes of the body's buffer after its end that may be read (not
+  // used): with kDecodePadding or more the body is parsed where it is, otherwise a padded
+  // copy is made first. Thread-compatible: one decoder per thread (it owns a parser and
+  // its buffers).
+  DecodedBatch Decode(std::string_view body, int64_t receipt_ms, size_t max_errors = 100,
+                      size_t readable_past_end = 0);
 
  private:
   struct Impl;

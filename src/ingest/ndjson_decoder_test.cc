@@ -213,6 +213,7 @@ TEST(NdjsonDecoderTest, IpAddressForms) {
       {"10.0.0.1", "00000000000000000000ffff0a000001"},
       {"255.255.255.255", "00000000000000000000ffffffffffff"},
       {"0.0.0.0", "00000000000000000000ffff00000000"},
+      {"1.20.199.0", "00000000000000000000ffff0114c700"},
       {"::ffff:10.0.0.1", "00000000000000000000ffff0a000001"},
       {"::1", "00000000000000000000000000000001"},
       {"::", "00000000000000000000000000000000"},
@@ -232,7 +233,9 @@ TEST(NdjsonDecoderTest, IpAddressForms) {
   const std::string reason = "v: expected an IPv4 or IPv6 address string; got ";
   const ColumnType ip = Type(TypeKind::kIpv6);
   for (const char* bad : {"\"256.1.1.1\"", "\"1.2.3\"", "\"1.2.3.4.5\"", "\"::g\"", "\"1:2:3:4:5:6:7:8:9\"", "\"\"",
-                          "\"fe80::1%eth0\"", "\" 10.0.0.1\"", "\"10.0.0.1\\u0000x\"", "\"localhost\""}) {
+                          "\"fe80::1%eth0\"", "\" 10.0.0.1\"", "\"10.0.0.1\\u0000x\"", "\"localhost\"",
+                          "\"01.2.3.4\"", "\"1.2.3.4.\"", "\".1.2.3\"", "\"1..2.3\"", "\"1.2.3.1000\"", "\"10.0.0.1 \"",
+                          "\"-1.2.3.4\"", "\"1.2.3.4x\""}) {
     EXPECT_EQ(OneError(ip, bad), reason + bad);
   }
   EXPECT_EQ(OneError(ip, "167772161"), reason + "167772161");
@@ -473,6 +476,24 @@ TEST(NdjsonDecoderTest, DecoderIsReusableAcrossBodies) {
   // The same key on a new line is not a duplicate of the previous line's.
   DecodedBatch again = decoder.Decode(R"({"timestamp":1,"workspace_id":2,"event_type":"enrich"})", 7);
   EXPECT_EQ(Errors(again), "");
+}
+
+TEST(NdjsonDecoderTest, ABodyWithRoomAfterItIsDecodedInPlaceAlike) {
+  // The last line is cut short and has no newline: what lies after the body (here JSON that
+  // would complete it) must never be read as part of it.
+  const std::string body =
+      R"({"timestamp":1,"workspace_id":2,"event_type":"track","event_name":"a","source_ip":"10.0.0.1"})" "\n"
+      R"({"timestamp":2,"workspace_id":3,"event_type":"nope","event_name":"b"})" "\n"
+      R"({"timestamp":3,"workspace_id":4,"event_type":"track","event_name":"c")";
+  std::string buffer = body + R"(}, "x": [1, 2, 3], "y": "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"})";
+  ASSERT_GE(buffer.size() - body.size(), kDecodePadding);
+  NdjsonDecoder decoder(EventsStream());
+  DecodedBatch copied = decoder.Decode(body, 7);
+  DecodedBatch in_place = decoder.Decode(std::string_view(buffer.data(), body.size()), 7, 100, buffer.size() - body.size());
+  EXPECT_EQ(Errors(in_place), Errors(copied));
+  EXPECT_NE(Errors(in_place).find("3||invalid JSON"), std::string::npos) << Errors(in_place);
+  EXPECT_EQ(in_place.rows.rows(), copied.rows.rows());
+  EXPECT_EQ(in_place.row_lines, copied.row_lines);
 }
 
 TEST(NdjsonDecoderTest, LargeBody) {

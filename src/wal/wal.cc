@@ -27,7 +27,8 @@ namespace {
 struct PendingAppend {
   Lsn lsn = 0;
   std::array<char, kRecordHeaderBytes> header{};
-  std::string_view payload;
+  std::string_view head;  // the payload is head + tail
+  std::string_view tail;
   const std::function<void(Lsn)>* on_durable = nullptr;
   bool done = false;  // guarded by Impl::mu
   Status status;      // guarded by Impl::mu
@@ -45,7 +46,8 @@ struct Wal::Impl {
   explicit Impl(const WalOptions& opts) : options(opts), syncer(opts.fsync) {}
 
   Status Start(const std::function<Status(const Record&)>& replay);
-  Result<Lsn> Append(uint8_t type, std::string_view payload, const std::function<void(Lsn)>& on_durable);
+  Result<Lsn> Append(uint8_t type, std::string_view head, std::string_view tail,
+                     const std::function<void(Lsn)>& on_durable);
   Status TruncateBefore(Lsn lsn);
   void Stop();
 
@@ -106,22 +108,25 @@ Status Wal::Impl::Start(const std::function<Status(const Record&)>& replay) {
   return Status::OK();
 }
 
-Result<Lsn> Wal::Impl::Append(uint8_t type, std::string_view payload, const std::function<void(Lsn)>& on_durable) {
+Result<Lsn> Wal::Impl::Append(uint8_t type, std::string_view head, std::string_view tail,
+                              const std::function<void(Lsn)>& on_durable) {
+  const size_t payload_bytes = head.size() + tail.size();
   if (type == 0) return Status::InvalidArgument("wal: record type 0 is reserved; use 1 to 255");
-  if (payload.size() > kMaxPayloadBytes) {
-    return Status::InvalidArgument("wal: a record payload of " + std::to_string(payload.size()) +
+  if (payload_bytes > kMaxPayloadBytes) {
+    return Status::InvalidArgument("wal: a record payload of " + std::to_string(payload_bytes) +
                                    " bytes is over the 64 MiB limit");
   }
   // Checksummed here, in parallel with other appenders, not by the single writer.
-  uint32_t payload_crc = Crc32c(payload.data(), payload.size());
-  auto length = static_cast<uint32_t>(payload.size());
+  uint32_t payload_crc = Crc32cExtend(Crc32c(head.data(), head.size()), tail.data(), tail.size());
+  auto length = static_cast<uint32_t>(payload_bytes);
   PendingAppend pending;
-  pending.payload = payload;
+  pending.head = head;
+  pending.tail = tail;
   pending.on_durable = &on_durable;
   std::unique_lock<std::mutex> lock(mu);
   if (!failed.ok()) return FailedEarlier(failed);
   pending.lsn = next_lsn;
-  next_lsn += FrameBytes(payload.size());
+  next_lsn += FrameBytes(payload_bytes);
   pending.header = EncodeRecordHeader(length, type, RecordCrc(payload_crc, pending.lsn, type, length));
   queue.push_back(&pending);
   work_cv.notify_one();
@@ -194,7 +199,7 @@ size_t Wal::Impl::RunEnd(const std::vector<PendingAppend*>& group, size_t begin)
   uint64_t bytes = active_bytes;
   size_t end = begin;
   do {
-    bytes += FrameBytes(group[end]->payload.size());
+    bytes += FrameBytes(group[end]->head.size() + group[end]->tail.size());
     ++end;
   } while (end < group.size() && bytes <= options.segment_bytes);
   return end;
@@ -202,13 +207,14 @@ size_t Wal::Impl::RunEnd(const std::vector<PendingAppend*>& group, size_t begin)
 
 Status Wal::Impl::WriteRun(const std::vector<PendingAppend*>& group, size_t begin, size_t end) {
   std::vector<iovec> iov;
-  iov.reserve(2 * (end - begin));
+  iov.reserve(3 * (end - begin));
   uint64_t bytes = 0;
   for (size_t i = begin; i < end; ++i) {
     PendingAppend* p = group[i];
     iov.push_back({p->header.data(), p->header.size()});
-    iov.push_back({const_cast<char*>(p->payload.data()), p->payload.size()});
-    bytes += FrameBytes(p->payload.size());
+    iov.push_back({const_cast<char*>(p->head.data()), p->head.size()});
+    iov.push_back({const_cast<char*>(p->tail.data()), p->tail.size()});
+    bytes += FrameBytes(p->head.size() + p->tail.size());
   }
   PQ_RETURN_IF_ERROR(WriteAllAt(active_fd.get(), iov, active_bytes, ActivePath()));
   active_bytes += bytes;
@@ -294,8 +300,9 @@ Result<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options, const std::fun
   return wal;
 }
 
-Result<Lsn> Wal::Append(uint8_t type, std::string_view payload, const std::function<void(Lsn)>& on_durable) {
-  return impl_->Append(type, payload, on_durable);
+Result<Lsn> Wal::Append(uint8_t type, std::string_view head, std::string_view tail,
+                        const std::function<void(Lsn)>& on_durable) {
+  return impl_->Append(type, head, tail, on_durable);
 }
 
 Status Wal::TruncateBefore(Lsn lsn) { return impl_->TruncateBefore(lsn); }

@@ -55,7 +55,13 @@ class Wal {
   // thread, so it must be quick, must not throw and must not call Append. An I/O error
   // fails this and every later Append (the log's state on disk is unknown after a failed
   // fsync): the server must restart, which replays the log.
-  Result<Lsn> Append(uint8_t type, std::string_view payload, const std::function<void(Lsn)>& on_durable);
+  Result<Lsn> Append(uint8_t type, std::string_view payload, const std::function<void(Lsn)>& on_durable) {
+    return Append(type, {}, payload, on_durable);
+  }
+  // The same, for a payload in two pieces (a header and a body the caller holds apart):
+  // the record's payload is `head` followed by `tail`, written without joining them.
+  Result<Lsn> Append(uint8_t type, std::string_view head, std::string_view tail,
+                     const std::function<void(Lsn)>& on_durable);
 
   // Everything before `lsn` is kept elsewhere: whole segments that end at or before it are
   // deleted, except the active (last) one, whose name carries the LSNs forward. Records at

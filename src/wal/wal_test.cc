@@ -69,6 +69,30 @@ TEST(WalTest, RoundTripWithFsync) {
   EXPECT_EQ(MustAppend(**wal, "after reopen"), 23u + 9 + 1000);
 }
 
+TEST(WalTest, APayloadInTwoPiecesIsOneRecord) {
+  TempDir tmp;
+  WalOptions options = Options(tmp / "wal");
+  const std::string body = TestPayload(7, 5000);
+  {
+    auto wal = Wal::Open(options, [](const Record&) { return Status::OK(); });
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    auto first = (*wal)->Append(1, "head:", body, nullptr);
+    ASSERT_TRUE(first.ok());
+    auto second = (*wal)->Append(2, "", "tail only", nullptr);
+    ASSERT_TRUE(second.ok());
+    auto third = (*wal)->Append(3, "head only", "", nullptr);
+    ASSERT_TRUE(third.ok());
+    EXPECT_EQ(*second, Wal::EndOf(*first, 5 + body.size()));
+    EXPECT_EQ(*third, Wal::EndOf(*second, 9));
+  }
+  // Replay checks each record's checksum: the pieces were checksummed as one payload.
+  std::vector<Replayed> replayed = ReplayAll(options);
+  ASSERT_EQ(replayed.size(), 3u);
+  EXPECT_EQ(replayed[0].payload, "head:" + body);
+  EXPECT_EQ(replayed[1].payload, "tail only");
+  EXPECT_EQ(replayed[2].payload, "head only");
+}
+
 TEST(WalTest, OnDurableHasFinishedWhenAppendReturns) {
   TempDir tmp;
   auto wal = Wal::Open(Options(tmp.path()), [](const Record&) { return Status::OK(); });
