@@ -3,7 +3,8 @@
 # CONNECTIONS keep-alive connections for DURATION, first to `pqflow serve` (durable: WAL fsync
 # before every 200, rows rotated into Parquet), then to pqflow-bench-noop-server (the same
 # HTTP layer answering without doing any work: the ceiling). Reports acknowledged events/s,
-# MB/s, p50/p99 latency, and the server's peak RSS. REPEAT runs each, median by events/s.
+# MB/s, p50/p99 latency, the server's peak RSS, and the CPU time per acknowledged event of the
+# server and of the load generator (both share the cores). REPEAT runs each, median by events/s.
 #
 # Usage: bench/run_ingest_bench.sh                  (CONNECTIONS=16 BATCH=1000 DURATION=20s REPEAT=3)
 #        DURATION=5s REPEAT=1 bench/run_ingest_bench.sh   # a quick look
@@ -48,6 +49,8 @@ wait_listening() {  # log file -> port
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# CPU seconds (user + system) the process has used so far, all its threads.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 run_one() {  # name run -> appends a JSON line to $OUT/results.jsonl
   local name=$1 run=$2 pid port log="$OUT/$1.$2.log"
@@ -59,21 +62,27 @@ run_one() {  # name run -> appends a JSON line to $OUT/results.jsonl
   fi
   pid=$!
   port="$(wait_listening "$log")"
-  "$LOADGEN" --url "http://127.0.0.1:$port" --key "$KEY" --connections "$CONNECTIONS" --batch "$BATCH" \
+  local cpu0; cpu0="$(cpu_s "$pid")"
+  /usr/bin/time -f '%U %S' -o "$OUT/$name.$run.loadgen-cpu" "$LOADGEN" --url "http://127.0.0.1:$port" --key "$KEY" --connections "$CONNECTIONS" --batch "$BATCH" \
     --duration "$DURATION" --workspaces "$WORKSPACES" --client-id "$run" --quiet >"$OUT/$name.$run.json"
   local rss; rss="$(peak_rss_mb "$pid")"
+  local cpu; cpu="$(awk -v a="$cpu0" -v b="$(cpu_s "$pid")" 'BEGIN {printf "%.2f", b - a}')"
+  local lg_cpu; lg_cpu="$(awk '{printf "%.2f", $1 + $2}' "$OUT/$name.$run.loadgen-cpu")"
   kill -TERM "$pid"
   if [ "$name" = pqflow ]; then
     wait "$pid" || die "pqflow serve exited with an error: $(tail -5 "$log")"
   else
     wait "$pid" || true  # the no-op server simply dies of the signal
   fi
-  python3 - "$name" "$rss" "$OUT/$name.$run.json" >>"$OUT/results.jsonl" <<'PY'
+  python3 - "$name" "$rss" "$OUT/$name.$run.json" "$cpu" "$lg_cpu" >>"$OUT/results.jsonl" <<'PY'
 import json, sys
-name, rss, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+name, rss, path, cpu, lg_cpu = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 r = json.load(open(path))
+acked = max(r["acked_events"], 1)
 print(json.dumps({"name": name, "rss_mb": rss, "events_per_s": r["events_per_s"], "mb_per_s": r["mb_per_s"],
-                  "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"], "acked": r["acked_events"]}))
+                  "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"], "acked": r["acked_events"],
+                  "server_cpu_us_per_event": round(cpu / acked * 1e6, 3),
+                  "loadgen_cpu_us_per_event": round(lg_cpu / acked * 1e6, 3)}))
 PY
 }
 
@@ -90,8 +99,10 @@ def median(name):
     return runs[len(runs) // 2]
 p, n = median("pqflow"), median("noop")
 print(f"ingest: {sys.argv[2]} connections x {sys.argv[3]}-event batches for {sys.argv[4]}, median of runs")
-print(f"{'server':<28}{'events/s':>12}{'MB/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MB':>13}")
+print(f"{'server':<28}{'events/s':>12}{'MB/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MB':>13}"
+      f"{'server us/ev':>14}{'loadgen us/ev':>15}")
 for label, r in (("pqflow serve (durable)", p), ("no-op HTTP ceiling", n)):
-    print(f"{label:<28}{r['events_per_s']:>12,.0f}{r['mb_per_s']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['rss_mb']:>13}")
+    print(f"{label:<28}{r['events_per_s']:>12,.0f}{r['mb_per_s']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['rss_mb']:>13}"
+          f"{r['server_cpu_us_per_event']:>14.2f}{r['loadgen_cpu_us_per_event']:>15.2f}")
 print(f"pqflow / ceiling: {p['events_per_s'] / n['events_per_s']:.2f}x  (target >= 0.5x and >= 200,000 events/s)")
 PY

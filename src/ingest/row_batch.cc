@@ -130,15 +130,16 @@ size_t RowBatch::MemoryBytes() const {
 
 RowBatch& RowChunks::ChunkWithRoom() {
   if (!chunks_.empty() && chunks_.back().rows() < kRowsPerChunk) return chunks_.back();
+  const bool after_full_chunk = !chunks_.empty();
   std::vector<size_t> bytes(types_.size(), 0);
-  if (!chunks_.empty()) {
+  if (after_full_chunk) {
     // The next chunk at the size the last one reached: no regrowth for steady traffic.
     const RowBatch& last = chunks_.back();
     for (size_t c = 0; c < types_.size(); ++c) bytes[c] = last.column(c).bytes.size();
     full_chunk_bytes_ += last.MemoryBytes();
   }
   chunks_.emplace_back(types_);
-  if (bytes != std::vector<size_t>(types_.size(), 0)) chunks_.back().Reserve(kRowsPerChunk, bytes);
+  if (after_full_chunk) chunks_.back().Reserve(kRowsPerChunk, bytes);
   return chunks_.back();
 }
 

@@ -215,7 +215,9 @@ void HttpServer::InstallRoutes() {
     // Room for the whole body at once (it grew and was copied at each doubling), plus the
     // decoder's padding so that it parses the body where it is.
     const size_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-    if (length > 0 && length <= limit && !req.has_header("Content-Encoding")) body.reserve(length + ingest::kDecodePadding);
+    if (length > 0 && length <= limit && !req.has_header("Content-Encoding")) {
+      body.reserve(length + ingest::kDecodePadding);
+    }
     bool too_large = false;
     const bool read = read_body([&](const char* data, size_t len) {
       if (body.size() + len > limit) {

@@ -465,7 +465,8 @@ class ExportRun {
     // took 5 s on one thread on ext4, listing every folder).
     std::vector<std::vector<StagedFile>> files(parts.row_count());
     PQ_RETURN_IF_ERROR(Timed(" write: size staged files", [&] {
-      return ParallelFor(batches.size(), FileWorkers(), [&](size_t b) { return SizeStagedFiles(batches[b], parts, (*results)[b], &files); });
+      return ParallelFor(batches.size(), FileWorkers(),
+                         [&](size_t b) { return SizeStagedFiles(batches[b], parts, (*results)[b], &files); });
     }));
     for (size_t r = 0; r < files.size(); ++r) {
       SortByFileNumber(&files[r]);
