@@ -9,6 +9,8 @@
 //   decode       NDJSON body -> typed rows (NdjsonDecoder); in place: as serve does, from a
 //                buffer with room after the body, which is then not copied
 //   apply        rows -> per-(workspace, hour) buffers (EventSink::Apply, on the WAL thread)
+//   write        a buffer of 100,000 rows -> one Parquet file with the stream's codec and row
+//                group size (ParquetFileWriter, DuckDB's writer), into the page cache, not synced
 //
 // Usage: build/bench/pqflow-bench-ingest-steps [--benchmark_repetitions=5 ...]
 #include <benchmark/benchmark.h>
@@ -22,6 +24,8 @@
 #include "duck/duck.h"
 #include "ingest/event_sink.h"
 #include "ingest/ndjson_decoder.h"
+#include "ingest/parquet_file_writer.h"
+#include "ingest/row_batch.h"
 #include "storage/storage.h"
 
 namespace {
@@ -150,6 +154,35 @@ void BM_Apply(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_Apply)->Arg(200)->Arg(2000)->Unit(benchmark::kMicrosecond);
+
+// The step that turns a buffer into a file: the rows of 100 batches, of 20 workspaces as
+// serve's buffers hold one each, written as one file of 100,000 rows (a buffer at serve's
+// default row limit).
+void BM_WriteParquet(benchmark::State& state) {
+  const StreamConfig stream = EventsStream();
+  ingest::NdjsonDecoder decoder(stream);
+  std::vector<ColumnType> types;
+  for (const auto& c : stream.columns) types.push_back(c.type);
+  ingest::RowChunks rows(types);
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    ingest::DecodedBatch batch = decoder.Decode(Batch(1000, seed), kHourStartMs);
+    std::vector<uint32_t> all(batch.rows.rows());
+    for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+    rows.AppendRows(batch.rows, all);
+  }
+  auto db = duck::Database::Open({});
+  if (!db.ok()) return state.SkipWithError(db.status().message().c_str());
+  auto writer = ingest::ParquetFileWriter::Make(*db);
+  if (!writer.ok()) return state.SkipWithError(writer.status().message().c_str());
+  const std::string path = "/tmp/pqflow-bench-ingest-steps.parquet";
+  for (auto _ : state) {
+    Status s = (*writer)->Write(stream, rows, path, {{"pqflow_stream", "events"}});
+    if (!s.ok()) return state.SkipWithError(s.message().c_str());
+  }
+  std::remove(path.c_str());
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(rows.rows()));
+}
+BENCHMARK(BM_WriteParquet)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 }  // namespace
 

@@ -133,6 +133,9 @@ Result<Database> Database::Open(const DatabaseOptions& options) {
   // pqflow ships no extensions and must never download any at run time.
   if (s.ok()) s = ConfigSet(config, "autoinstall_known_extensions", "false");
   if (s.ok()) s = ConfigSet(config, "autoload_known_extensions", "false");
+  for (const auto& [key, value] : options.settings) {
+    if (s.ok()) s = ConfigSet(config, key.c_str(), value);
+  }
   if (!s.ok()) {
     duckdb_destroy_config(&config);
     return s;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -25,6 +26,9 @@ struct DatabaseOptions {
   std::string memory_limit;     // e.g. "2GB"; "" = DuckDB's default (80% of RAM)
   std::string temp_directory;   // where DuckDB spills when over memory_limit
   bool preserve_insertion_order = true;
+  // Further settings by DuckDB name, applied in this order before the database starts. Only
+  // DuckDB's own: an extension's (TimeZone, parquet_metadata_cache) is refused at open.
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 class Database {

@@ -396,7 +396,7 @@ PrefetchedListings PrefetchListings(const Config& config, storage::Storage& stor
 }
 
 Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
-                                              const std::string& sql, const std::vector<std::string>& used,
+                                              const ParsedQuery& query, const std::vector<std::string>& used,
                                               const QueryAccess& access, const PrefetchedListings* prefetched) {
   std::set<std::string> wanted;
   for (const auto& u : used) wanted.insert(AsciiLower(u));
@@ -438,7 +438,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     pending.push_back(std::move(p));
   }
   PartitionPins pins;
-  PQ_ASSIGN_OR_RETURN(auto predicates, ExtractPartitionPredicates(conn, sql, partitioning, &pins));
+  PQ_ASSIGN_OR_RETURN(auto predicates, ExtractPartitionPredicates(conn, query, partitioning, &pins));
 
   std::vector<RelationScan> scans;
   for (const auto& p : pending) {

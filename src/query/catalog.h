@@ -16,6 +16,7 @@
 #include "core/path_template.h"
 #include "core/status.h"
 #include "duck/duck.h"
+#include "query/parsed_query.h"
 #include "sink/manifest.h"
 #include "storage/storage.h"
 
@@ -109,10 +110,10 @@ PrefetchedListings PrefetchListings(const Config& config, storage::Storage& stor
                                     const std::vector<std::string>& relations);
 
 // Creates a temporary view for each relation in `used` (names as the query spells them),
-// over the files of `storage` that `sql`'s partition filters can need. A relation in
+// over the files of `storage` that the query's partition filters can need. A relation in
 // `prefetched` is not listed again (not used with access.live, which lists at a snapshot).
 Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
-                                              const std::string& sql, const std::vector<std::string>& used,
+                                              const ParsedQuery& query, const std::vector<std::string>& used,
                                               const QueryAccess& access, const PrefetchedListings* prefetched = nullptr);
 
 }  // namespace pqflow::query

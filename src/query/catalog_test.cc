@@ -64,6 +64,12 @@ class CatalogTest : public ::testing::Test {
     ASSERT_TRUE(conn_->Execute("COPY (SELECT 1 AS x) TO '" + (dir_ / "data/pv/docs/stray.parquet") + "'").ok());
   }
 
+  ParsedQuery Parsed(const std::string& sql) {
+    auto parsed = ParseQuery(*conn_, sql);
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    return parsed.ok() ? std::move(parsed).value() : ParsedQuery{};
+  }
+
   int64_t Scalar(const std::string& sql) {
     auto r = conn_->Query(sql);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -79,7 +85,7 @@ class CatalogTest : public ::testing::Test {
 
 TEST_F(CatalogTest, AViewReadsOnlyTheFilesItsPartitionFiltersNeed) {
   const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'docs' AND date >= '2026-01-04'";
-  auto scans = CreateViews(*conn_, config_, *storage_, sql, {"pageviews"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed(sql), {"pageviews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   ASSERT_EQ(scans->size(), 1u);
   EXPECT_EQ((*scans)[0].files_total, 10u);
@@ -98,7 +104,7 @@ TEST_F(CatalogTest, ALayoutOfThousandsOfFilesIsPrunedAsExactly) {
     std::ofstream(path) << "not parquet";
   }
   const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'docs' AND date >= '2026-01-04'";
-  auto scans = CreateViews(*conn_, config_, *storage_, sql, {"pageviews"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed(sql), {"pageviews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   EXPECT_EQ((*scans)[0].files_total, 2110u);
   EXPECT_EQ((*scans)[0].files_selected, 2u);
@@ -106,7 +112,7 @@ TEST_F(CatalogTest, ALayoutOfThousandsOfFilesIsPrunedAsExactly) {
 }
 
 TEST_F(CatalogTest, AnUnfilteredQuerySeesEveryFile) {
-  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT count(*) FROM pageviews", {"PageViews"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed("SELECT count(*) FROM pageviews"), {"PageViews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   EXPECT_EQ((*scans)[0].files_selected, 10u);
   EXPECT_EQ(Scalar("SELECT count(*), sum(views) FROM pageviews"), 100);
@@ -114,7 +120,7 @@ TEST_F(CatalogTest, AnUnfilteredQuerySeesEveryFile) {
 }
 
 TEST_F(CatalogTest, ARelationWithoutFilesIsAnEmptyViewOfItsColumns) {
-  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT * FROM events", {"events"}, {});
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM events"), {"events"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   EXPECT_EQ((*scans)[0].files_total, 0u);
   EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 0);
@@ -122,14 +128,16 @@ TEST_F(CatalogTest, ARelationWithoutFilesIsAnEmptyViewOfItsColumns) {
   ASSERT_TRUE(cols.ok());
   EXPECT_EQ(cols->GetOr(0, 0, ""), "timestamp");
   // A filter that matches no file gives an empty view too, with the same columns.
-  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT * FROM pageviews WHERE date > '2027-01-01'", {"pageviews"}, {}).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM pageviews WHERE date > '2027-01-01'"),
+                          {"pageviews"}, {})
+                  .ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM (DESCRIBE pageviews)"), 3);
 }
 
 TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
   // Empty first: the view already has year and month.
-  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT * FROM qp", {"qp"}, {}).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM qp"), {"qp"}, {}).ok());
   auto cols = conn_->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE qp)");
   ASSERT_TRUE(cols.ok());
   EXPECT_EQ(cols->GetOr(0, 0, ""), "day,ms,year,month");
@@ -140,7 +148,7 @@ TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
     std::filesystem::create_directories(std::filesystem::path(dir_ / "data/" + rel).parent_path());
     ASSERT_TRUE(conn_->Execute("COPY (SELECT DATE '" + d + "' AS day, 1.5 AS ms) TO '" + (dir_ / "data/" + rel) + "'").ok());
   }
-  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT * FROM qp", {"qp"}, {}).ok());
+  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM qp"), {"qp"}, {}).ok());
   cols = conn_->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE qp)");
   EXPECT_EQ(cols->GetOr(0, 0, ""), "day,ms,year,month");
   EXPECT_EQ(Scalar("SELECT sum(year * 100 + month) FROM qp"), 202510 + 202511);
@@ -150,17 +158,19 @@ TEST_F(CatalogTest, HiveSegmentsOfALayoutAreColumns) {
 TEST_F(CatalogTest, AProjectRestrictedCallerSeesOnlyItsProjects) {
   QueryAccess docs_only;
   docs_only.projects = {"docs"};
-  ASSERT_TRUE(CreateViews(*conn_, config_, *storage_, "SELECT 1 FROM pageviews", {"pageviews"}, docs_only).ok());
+  ASSERT_TRUE(
+      CreateViews(*conn_, config_, *storage_, Parsed("SELECT 1 FROM pageviews"), {"pageviews"}, docs_only).ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews"), 50);
   EXPECT_EQ(Scalar("SELECT count(*) FROM pageviews WHERE project_slug = 'blog'"), 0);
-  auto denied = CreateViews(*conn_, config_, *storage_, "SELECT 1 FROM qp", {"qp"}, docs_only);
+  auto denied = CreateViews(*conn_, config_, *storage_, Parsed("SELECT 1 FROM qp"), {"qp"}, docs_only);
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(denied.status().message().find("qp has no project column"), std::string::npos);
 }
 
 TEST_F(CatalogTest, AWorkspaceRestrictedCallerCannotReadARelationWithoutTenantColumn) {
-  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT * FROM pageviews", {"pageviews"}, QueryAccess{{42}, {}, nullptr});
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM pageviews"), {"pageviews"},
+                           QueryAccess{{42}, {}, nullptr});
   ASSERT_FALSE(scans.ok());
   EXPECT_EQ(scans.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(scans.status().message().find("pageviews has no tenant column"), std::string::npos);
@@ -184,7 +194,7 @@ TEST_F(CatalogTest, PrefetchedFilesAreTheOnesAViewWouldList) {
   // These files were written without manifests: nothing proves their columns.
   EXPECT_TRUE(prefetched["pageviews"].declared_schema.empty());
   EXPECT_EQ(prefetched.count("qp"), 0u);
-  auto scans = CreateViews(*conn_, config_, *storage_, "SELECT * FROM pageviews WHERE date = DATE '2026-01-02'",
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM pageviews WHERE date = DATE '2026-01-02'"),
                            {"pageviews"}, {}, &prefetched);
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
   EXPECT_EQ((*scans)[0].files_selected, 2u);

@@ -363,46 +363,38 @@ class Extractor {
   std::map<std::string, std::map<std::string, std::set<std::string>>> pins_;
 };
 
-// DuckDB's parse of each statement, in one round trip; nullopt where a statement is not a
-// single SELECT.
-Result<std::vector<std::optional<json>>> SerializeEach(duck::Connection& conn, const std::vector<std::string>& sqls) {
-  std::string select = "SELECT ";
-  for (size_t i = 0; i < sqls.size(); ++i) select += (i ? ", " : "") + std::string("json_serialize_sql(?::VARCHAR)");
-  PQ_ASSIGN_OR_RETURN(duck::PreparedStatement stmt, conn.Prepare(select));
-  for (size_t i = 0; i < sqls.size(); ++i) PQ_RETURN_IF_ERROR(stmt.BindString(i + 1, sqls[i]));
-  PQ_ASSIGN_OR_RETURN(duck::QueryResult result, stmt.Execute());
-  std::vector<std::optional<json>> out;
-  for (size_t i = 0; i < sqls.size(); ++i) {
-    json parsed = json::parse(result.GetOr(0, i, "{}"), nullptr, false);
-    const bool single_select = !parsed.is_discarded() && !parsed.value("error", true) &&
-                               parsed.contains("statements") && parsed["statements"].size() == 1;
-    out.push_back(single_select ? std::optional<json>(std::move(parsed)) : std::nullopt);
-  }
-  return out;
+// The tree of a single SELECT, or nullptr where json_serialize_sql answered an error or more
+// than one statement.
+const json* SingleSelect(const json& tree) {
+  if (!tree.is_object() || tree.value("error", true)) return nullptr;
+  auto statements = tree.find("statements");
+  return statements != tree.end() && statements->is_array() && statements->size() == 1 ? &tree : nullptr;
 }
 
 }  // namespace
 
 Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
-    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations,
+    duck::Connection& conn, const ParsedQuery& query, const std::vector<RelationPartitioning>& relations,
     PartitionPins* pins) {
   std::map<std::string, std::string> predicates;
   // The query; a parsed function call without arguments, to turn keywords into calls; and a
   // template whose WHERE takes the conjuncts, for DuckDB to turn them back into SQL.
-  const std::string prefix = "SELECT 1 FROM __pqflow_partitions WHERE ";
-  PQ_ASSIGN_OR_RETURN(auto parses, SerializeEach(conn, {sql, "SELECT current_date()", prefix + "true"}));
-  if (!parses[0]) return predicates;  // not ours to judge: the query itself will say what is wrong
+  const json* tree = SingleSelect(query.tree);
+  if (tree == nullptr) return predicates;  // not ours to judge: the query itself will say what is wrong
   json call;
-  if (parses[1]) call = (*parses[1])["statements"][0]["node"]["select_list"][0];
+  if (const json* date = SingleSelect(query.current_date)) {
+    call = date->value(json::json_pointer("/statements/0/node/select_list/0"), json());
+  }
   Extractor extractor(relations, call);
-  extractor.CountReferences(*parses[0]);
-  extractor.VisitSelects(*parses[0]);
+  extractor.CountReferences(*tree);
+  extractor.VisitSelects(*tree);
   if (pins != nullptr) *pins = extractor.Pins();
   if (extractor.conjuncts().empty()) return predicates;
-  if (!parses[2]) return Status::Internal("DuckDB cannot parse the partition table's SELECT");
-  const json& tmpl = *parses[2];
+  const json* tmpl = SingleSelect(query.where_template);
+  if (tmpl == nullptr) return Status::Internal("DuckDB cannot parse the partition table's SELECT");
+  const std::string prefix = kPartitionWherePrefix;
   for (auto& [relation, terms] : extractor.conjuncts()) {
-    json statement = tmpl;
+    json statement = *tmpl;
     statement["statements"][0]["node"]["where_clause"] = And(terms);
     PQ_ASSIGN_OR_RETURN(duck::PreparedStatement stmt, conn.Prepare("SELECT json_deserialize_sql(?::JSON)"));
     PQ_RETURN_IF_ERROR(stmt.BindString(1, statement.dump()));

@@ -16,6 +16,7 @@
 
 #include "core/status.h"
 #include "duck/duck.h"
+#include "query/parsed_query.h"
 
 namespace pqflow::query {
 
@@ -49,7 +50,7 @@ using PartitionPins = std::map<std::string, std::map<std::string, std::vector<st
 // the query does not filter on are absent.
 // Under the same rules, `pins` (when given) receives the pins of each relation.
 Result<std::map<std::string, std::string>> ExtractPartitionPredicates(
-    duck::Connection& conn, const std::string& sql, const std::vector<RelationPartitioning>& relations,
+    duck::Connection& conn, const ParsedQuery& query, const std::vector<RelationPartitioning>& relations,
     PartitionPins* pins = nullptr);
 
 }  // namespace pqflow::query

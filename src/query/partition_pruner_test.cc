@@ -19,9 +19,15 @@ class PartitionPrunerTest : public ::testing::Test {
                     .ok());
   }
 
+  ParsedQuery Parsed(const std::string& sql) {
+    auto parsed = ParseQuery(*conn_, sql);
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    return parsed.ok() ? std::move(parsed).value() : ParsedQuery{};
+  }
+
   // The files of `table` the query's predicate for `relation` keeps, or "all" without one.
   std::string Kept(const std::string& sql, const std::string& relation, const std::string& table) {
-    auto predicates = ExtractPartitionPredicates(*conn_, sql, relations_);
+    auto predicates = ExtractPartitionPredicates(*conn_, Parsed(sql), relations_);
     EXPECT_TRUE(predicates.ok()) << predicates.status().ToString();
     if (!predicates.ok()) return "error";
     auto it = predicates->find(relation);
@@ -34,7 +40,7 @@ class PartitionPrunerTest : public ::testing::Test {
   // The values pageviews' pin column `path` is pinned to, comma-separated, or "none".
   std::string PathPins(const std::string& sql) {
     PartitionPins pins;
-    auto predicates = ExtractPartitionPredicates(*conn_, sql, relations_, &pins);
+    auto predicates = ExtractPartitionPredicates(*conn_, Parsed(sql), relations_, &pins);
     EXPECT_TRUE(predicates.ok()) << predicates.status().ToString();
     auto rel = pins.find("pageviews");
     if (rel == pins.end() || rel->second.count("path") == 0) return "none";
@@ -104,11 +110,11 @@ TEST_F(PartitionPrunerTest, FiltersInsideSubqueriesAndCtesApplyToTheirOwnSelect)
 
 TEST_F(PartitionPrunerTest, BareCurrentDateIsTheFunctionUnlessAColumnHasItsName) {
   auto predicates = ExtractPartitionPredicates(
-      *conn_, "SELECT * FROM pageviews WHERE date >= current_date - 3 AND date <= CURRENT_TIMESTAMP", relations_);
+      *conn_, Parsed("SELECT * FROM pageviews WHERE date >= current_date - 3 AND date <= CURRENT_TIMESTAMP"), relations_);
   ASSERT_TRUE(predicates.ok());
   EXPECT_EQ((*predicates)["pageviews"], "((date >= (current_date() - 3)) AND (date <= get_current_timestamp()))");
   // In `dated`, current_date is a column: the condition compares two columns of the rows.
-  predicates = ExtractPartitionPredicates(*conn_, "SELECT * FROM dated WHERE day >= current_date", relations_);
+  predicates = ExtractPartitionPredicates(*conn_, Parsed("SELECT * FROM dated WHERE day >= current_date"), relations_);
   ASSERT_TRUE(predicates.ok());
   EXPECT_EQ(predicates->count("dated"), 0u);
 }
@@ -148,7 +154,7 @@ TEST_F(PartitionPrunerTest, ARangeColumnKeepsFilesWhoseRangeCanSatisfyTheCompari
 }
 
 TEST_F(PartitionPrunerTest, QueriesDuckDbCannotParseAreLeftForTheQueryToReport) {
-  auto predicates = ExtractPartitionPredicates(*conn_, "SELEKT * FROM pageviews", relations_);
+  auto predicates = ExtractPartitionPredicates(*conn_, Parsed("SELEKT * FROM pageviews"), relations_);
   ASSERT_TRUE(predicates.ok());
   EXPECT_TRUE(predicates->empty());
 }

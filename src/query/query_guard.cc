@@ -190,21 +190,6 @@ class ReadOnlyChecker {
   std::vector<std::string> used_;
 };
 
-// DuckDB's parse of `sql`: the JSON text json_serialize_sql returns.
-Result<Json> SerializeSql(duck::Connection& conn, std::string_view sql) {
-  PQ_ASSIGN_OR_RETURN(auto stmt, conn.Prepare("SELECT json_serialize_sql(?::VARCHAR)"));
-  PQ_RETURN_IF_ERROR(stmt.BindString(1, sql));
-  PQ_ASSIGN_OR_RETURN(auto result, stmt.Execute());
-  if (result.row_count() != 1 || result.column_count() != 1 || !result.Get(0, 0)) {
-    return Status::Internal("json_serialize_sql returned no value");
-  }
-  Json parsed = Json::parse(*result.Get(0, 0), nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    return Status::Internal("json_serialize_sql returned malformed JSON");
-  }
-  return parsed;
-}
-
 Status Set(duck::Connection& conn, const std::string& statement) {
   Status s = conn.Execute(statement);
   return s.ok() ? s : s.WithContext("locking down DuckDB: " + statement);
@@ -241,8 +226,25 @@ Status AlreadyLockedDown(duck::Connection& conn) {
 
 // ---- layer 1 ---------------------------------------------------------------------------
 
-Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits) {
+Result<std::vector<std::pair<std::string, std::string>>> LockDownOpenSettings(const QueryLimits& limits) {
   if (limits.threads < 0) return Status::InvalidArgument("threads must not be negative");
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"},
+      {"allow_community_extensions", "false"},
+  };
+  if (!limits.memory_limit.empty()) settings.emplace_back("memory_limit", limits.memory_limit);
+  if (limits.threads > 0) settings.emplace_back("threads", std::to_string(limits.threads));
+  if (limits.max_temp_directory_size.empty()) {
+    settings.emplace_back("temp_directory", "");
+  } else {
+    settings.emplace_back("max_temp_directory_size", limits.max_temp_directory_size);
+  }
+  return settings;
+}
+
+Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits, bool open_settings_applied) {
+  PQ_ASSIGN_OR_RETURN(auto open_settings, LockDownOpenSettings(limits));
   PQ_ASSIGN_OR_RETURN(std::string dirs, AllowedDirectoriesList(limits.readable_directories));
   // allowed_directories and temp_directory can only be set while external access is on, and
   // nothing can be set once the configuration is locked: the order matters.
@@ -251,20 +253,15 @@ Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits) {
       // A query binds its views' files more than once (the view, then the query): read each
       // footer once. The cache lives as long as this database, which serves one query.
       "SET parquet_metadata_cache = true",
-      "SET allowed_directories = " + dirs,
-      "SET autoinstall_known_extensions = false",
-      "SET autoload_known_extensions = false",
-      "SET allow_community_extensions = false",
   };
-  if (!limits.memory_limit.empty()) {
-    statements.push_back("SET memory_limit = " + duck::QuoteLiteral(limits.memory_limit));
+  if (!open_settings_applied) {
+    for (const auto& [name, value] : open_settings) {
+      statements.push_back("SET " + name + " = " + duck::QuoteLiteral(value));
+    }
   }
-  if (limits.threads > 0) statements.push_back("SET threads = " + std::to_string(limits.threads));
-  if (limits.max_temp_directory_size.empty()) {
-    statements.push_back("SET temp_directory = ''");
-  } else {
-    statements.push_back("SET max_temp_directory_size = " + duck::QuoteLiteral(limits.max_temp_directory_size));
-  }
+  // DuckDB takes a list setting only as SQL (duckdb_set_config refuses it), and only while
+  // external access is on.
+  statements.push_back("SET allowed_directories = " + dirs);
   statements.push_back("SET enable_external_access = false");
   statements.push_back("SET lock_configuration = true");
   // One round trip: each statement on its own costs a parse and a transaction.
@@ -279,9 +276,13 @@ Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits) {
 
 Result<std::vector<std::string>> CheckReadOnlyQuery(duck::Connection& conn, std::string_view sql,
                                                     const std::vector<std::string>& relations) {
-  // DuckDB runs a query as a C string: text after a NUL would be checked but not run.
-  if (sql.find('\0') != std::string_view::npos) return Status::InvalidArgument("the query contains a NUL character");
-  PQ_ASSIGN_OR_RETURN(Json parsed, SerializeSql(conn, sql));
+  PQ_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(conn, std::string(sql)));
+  return CheckReadOnlyQuery(parsed, relations);
+}
+
+Result<std::vector<std::string>> CheckReadOnlyQuery(const ParsedQuery& query,
+                                                    const std::vector<std::string>& relations) {
+  const Json& parsed = query.tree;
   auto error = parsed.find("error");
   if (error == parsed.end() || !error->is_boolean() || error->get<bool>()) {
     // DuckDB's json_serialize_sql answers every statement other than a SELECT with the
@@ -292,8 +293,11 @@ Result<std::vector<std::string>> CheckReadOnlyQuery(duck::Connection& conn, std:
     std::string message = StringField(parsed, "error_message");
     return Status::InvalidArgument(message.empty() ? "DuckDB cannot parse the query" : message);
   }
-  const Json& statements = parsed["statements"];
-  if (!statements.is_array() || statements.empty()) return Status::InvalidArgument("the query is empty");
+  auto found = parsed.find("statements");
+  if (found == parsed.end() || !found->is_array() || found->empty()) {
+    return Status::InvalidArgument("the query is empty");
+  }
+  const Json& statements = *found;
   if (statements.size() > 1) {
     return Status::InvalidArgument("only a single SELECT query is allowed; this holds " +
                                    std::to_string(statements.size()) + " statements");

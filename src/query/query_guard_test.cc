@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -160,6 +161,54 @@ TEST_F(QueryGuardTest, LockDownCannotBeUndone) {
     EXPECT_FALSE(conn_->Execute(sql).ok()) << sql;
   }
   EXPECT_EQ(Scalar("SELECT current_setting('enable_external_access')::VARCHAR"), std::optional<std::string>("false"));
+}
+
+// The settings given at open and the SET statements are two ways to one lock-down: every
+// DuckDB setting ends the same, with spilling off and on.
+TEST(QueryGuardLockDownTest, SettingsGivenAtOpenLockDownAsTheStatementsDo) {
+  for (const char* spill : {"", "3GB"}) {
+    QueryLimits limits;
+    limits.readable_directories = {"/tmp/pqflow-guard-test-root"};
+    limits.memory_limit = "300MB";
+    limits.threads = 1;
+    limits.max_temp_directory_size = spill;
+    auto settings_of = [&](bool at_open) {
+      std::vector<std::string> out;
+      duck::DatabaseOptions options;
+      if (at_open) {
+        auto settings = LockDownOpenSettings(limits);
+        EXPECT_TRUE(settings.ok()) << settings.status().message();
+        if (settings.ok()) options.settings = *settings;
+      }
+      auto db = duck::Database::Open(options);
+      EXPECT_TRUE(db.ok()) << db.status().message();
+      if (!db.ok()) return out;
+      auto conn = duck::Connection::Make(*db);
+      EXPECT_TRUE(conn.ok());
+      if (!conn.ok()) return out;
+      Status s = LockDownDatabase(*conn, limits, at_open);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      auto r = conn->Query("SELECT name || '=' || coalesce(value, 'NULL') FROM duckdb_settings() ORDER BY name");
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      if (r.ok()) {
+        for (size_t i = 0; i < r->row_count(); ++i) out.push_back(r->GetOr(i, 0, ""));
+      }
+      return out;
+    };
+    const std::vector<std::string> by_statements = settings_of(false);
+    const std::vector<std::string> at_open = settings_of(true);
+    EXPECT_EQ(at_open, by_statements) << "spill '" << spill << "'";
+    for (const char* expected : {"threads=1", "enable_external_access=false", "lock_configuration=true",
+                                 "allow_community_extensions=false", "autoload_known_extensions=false"}) {
+      EXPECT_NE(std::find(at_open.begin(), at_open.end(), expected), at_open.end()) << expected;
+    }
+  }
+}
+
+TEST(QueryGuardLockDownTest, NegativeThreadsAreRefusedBeforeOpening) {
+  QueryLimits limits;
+  limits.threads = -1;
+  EXPECT_EQ(LockDownOpenSettings(limits).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(QueryGuardTest, SecondConnectionIsLockedToo) {

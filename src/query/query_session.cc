@@ -46,15 +46,20 @@ Result<Session> OpenSession(const Config& config, const QueryOptions& options, c
       prefetched = PrefetchListings(config, *storage, relations);  // no thread to be had: listed here
     }
   }
-  Result<duck::Database> opened = duck::Database::Open({});
-  if (prefetching.valid()) prefetched = prefetching.get();
-  PQ_ASSIGN_OR_RETURN(duck::Database db, std::move(opened));
-  PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
   QueryLimits limits;
   limits.readable_directories = {storage->ReadableRoot()};
   limits.memory_limit = std::to_string(config.query.memory_limit) + "B";
   limits.threads = config.query.threads;
-  PQ_RETURN_IF_ERROR(LockDownDatabase(conn, limits));
+  auto open = [&]() -> Result<duck::Database> {
+    duck::DatabaseOptions db_options;
+    PQ_ASSIGN_OR_RETURN(db_options.settings, LockDownOpenSettings(limits));
+    return duck::Database::Open(db_options);
+  };
+  Result<duck::Database> opened = open();
+  if (prefetching.valid()) prefetched = prefetching.get();
+  PQ_ASSIGN_OR_RETURN(duck::Database db, std::move(opened));
+  PQ_ASSIGN_OR_RETURN(duck::Connection conn, duck::Connection::Make(db));
+  PQ_RETURN_IF_ERROR(LockDownDatabase(conn, limits, /*open_settings_applied=*/true));
   return Session{std::move(db), std::move(conn), std::move(owned), storage, std::move(prefetched)};
 }
 
@@ -96,10 +101,11 @@ void LeaveOpen(Session& session) {
 
 Result<QueryOutcome> RunInSession(Session& session, const Config& config, const std::string& sql,
                                   const QueryOptions& options) {
-  PQ_ASSIGN_OR_RETURN(std::vector<std::string> used, CheckReadOnlyQuery(session.conn, sql, RelationNames(config)));
+  PQ_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(session.conn, sql));
+  PQ_ASSIGN_OR_RETURN(std::vector<std::string> used, CheckReadOnlyQuery(parsed, RelationNames(config)));
   QueryOutcome outcome;
-  PQ_ASSIGN_OR_RETURN(outcome.scans,
-                      CreateViews(session.conn, config, *session.storage, sql, used, options.access, &session.prefetched));
+  PQ_ASSIGN_OR_RETURN(outcome.scans, CreateViews(session.conn, config, *session.storage, parsed, used, options.access,
+                                                 &session.prefetched));
   // The selected files stay pinned in the read cache while the query runs, and not after:
   // the cache may belong to this session's storage, which goes before the outcome does.
   auto unpinned = [](QueryOutcome out) {
