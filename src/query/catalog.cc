@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -241,24 +242,38 @@ PartitionTable MakePartitionTable(const std::vector<LayoutFile>& files, const st
   return t;
 }
 
-// Up to this many files the partition table is a set of list literals unnested inside the
-// selecting query (one statement, ~1 ms for 90 files); above it, a temporary table filled by
-// the appender: DuckDB binds a list literal at ~10 us per element, a VALUES list slower still.
+// Up to this many files the partition table is a set of JSON arrays unnested inside the
+// selecting query (one statement); above it, a temporary table filled by the appender.
+// JSON, because DuckDB binds a list literal at ~10 us per element (90 files: 2.5 ms as list
+// literals, 1.4 ms as JSON; 2,000 files: 19.6 and 3.1 ms).
 constexpr size_t kMaxFilesInLists = 256;
 
-std::string PartitionListsSql(const PartitionTable& t) {
+// A JSON array of `values` (null for a missing one), or nullopt when one is not valid UTF-8,
+// which a JSON string cannot hold.
+std::optional<std::string> JsonArray(const std::vector<std::optional<std::string>>& values) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& v : values) array.push_back(v ? nlohmann::json(*v) : nlohmann::json());
+  try {
+    return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const nlohmann::json::type_error&) {
+    return std::nullopt;
+  }
+}
+
+// The partition table as a subquery, or nullopt when its values cannot be put in JSON.
+std::optional<std::string> PartitionListsSql(const PartitionTable& t) {
   std::string keep;
-  for (size_t i = 0; i < t.keep.size(); ++i) keep += (i ? ", " : "") + std::string(t.keep[i] ? "true" : "false");
-  std::string sql = "(SELECT unnest(range(" + std::to_string(t.cells.size()) + ")) AS __index, unnest([" + keep +
-                    "]::BOOLEAN[]) AS __keep";
+  for (size_t i = 0; i < t.keep.size(); ++i) keep += (i ? "," : "") + std::string(t.keep[i] ? "true" : "false");
+  std::string sql = "(SELECT unnest(range(" + std::to_string(t.cells.size()) + ")) AS __index, unnest(from_json(" +
+                    duck::QuoteLiteral("[" + keep + "]") + ", '[\"BOOLEAN\"]')) AS __keep";
   for (size_t c = 0; c < t.columns.size(); ++c) {
-    std::string values;
-    for (size_t i = 0; i < t.cells.size(); ++i) {
-      const auto& cell = t.cells[i][c];
-      values += (i ? ", " : "") + (cell ? duck::QuoteLiteral(*cell) : std::string("NULL"));
-    }
-    sql += ", CAST(unnest([" + values + "]::VARCHAR[]) AS " + t.columns[c].second + ") AS " +
-           duck::QuoteIdentifier(t.columns[c].first);
+    std::vector<std::optional<std::string>> values;
+    values.reserve(t.cells.size());
+    for (const auto& row : t.cells) values.push_back(row[c]);
+    std::optional<std::string> array = JsonArray(values);
+    if (!array) return std::nullopt;
+    sql += ", CAST(unnest(from_json(" + duck::QuoteLiteral(*array) + ", '[\"VARCHAR\"]')) AS " + t.columns[c].second +
+           ") AS " + duck::QuoteIdentifier(t.columns[c].first);
   }
   return sql + ")";
 }
@@ -287,16 +302,23 @@ Result<std::vector<size_t>> SelectFiles(duck::Connection& conn, const std::vecto
                                         const std::optional<TimePartition>& time, TypeKind time_kind,
                                         const std::string& predicate) {
   const PartitionTable table = MakePartitionTable(files, columns, time, time_kind);
-  const bool in_lists = files.size() <= kMaxFilesInLists;
-  if (!in_lists) PQ_RETURN_IF_ERROR(FillPartitionTable(conn, table));
-  auto selected = conn.Query("SELECT __index FROM " + (in_lists ? PartitionListsSql(table) : "__pqflow_partitions") +
-                             " WHERE __keep OR (" + predicate + ")");
-  if (!in_lists) PQ_RETURN_IF_ERROR(conn.Execute("DROP TABLE __pqflow_partitions"));
   std::vector<size_t> out;
-  if (!selected.ok()) {  // e.g. a constant that does not cast: the query itself will say so
+  auto all_files = [&] {
     for (size_t i = 0; i < files.size(); ++i) out.push_back(i);
     return out;
+  };
+  const bool in_lists = files.size() <= kMaxFilesInLists;
+  std::optional<std::string> lists;
+  if (in_lists) {
+    lists = PartitionListsSql(table);
+    if (!lists) return all_files();  // a value that is not UTF-8, which DuckDB's strings refuse too
+  } else {
+    PQ_RETURN_IF_ERROR(FillPartitionTable(conn, table));
   }
+  auto selected = conn.Query("SELECT __index FROM " + (in_lists ? *lists : "__pqflow_partitions") +
+                             " WHERE __keep OR (" + predicate + ")");
+  if (!in_lists) PQ_RETURN_IF_ERROR(conn.Execute("DROP TABLE __pqflow_partitions"));
+  if (!selected.ok()) return all_files();  // e.g. a constant that does not cast: the query itself will say so
   for (size_t r = 0; r < selected->row_count(); ++r) out.push_back(static_cast<size_t>(selected->GetInt64(r, 0)));
   std::sort(out.begin(), out.end());  // path order (an ORDER BY would cost DuckDB more)
   return out;

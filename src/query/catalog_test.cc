@@ -187,6 +187,26 @@ TEST_F(CatalogTest, RelationsNamedInASqlTextAreItsIdentifiersThatNameOne) {
   EXPECT_EQ(RelationsNamedIn(config_, "SELECT \"a\"\"b\" FROM qp /* pageviews"), V{"qp"});
 }
 
+// Partition values go to DuckDB as JSON text: quotes, backslashes and non-ASCII letters
+// arrive as they are.
+TEST_F(CatalogTest, PartitionValuesWithQuotesAndNonAsciiLettersArePrunedExactly) {
+  const std::string value = "o'brien \"x\" \\ \u00fc";
+  {
+    const std::string rel = "pv/" + value + "/2026/01/pageviews_2026-01-01.parquet";
+    std::filesystem::create_directories(std::filesystem::path(dir_ / "data/" + rel).parent_path());
+    ASSERT_TRUE(conn_->Execute("COPY (SELECT " + duck::QuoteLiteral(value) +
+                               " AS project_slug, DATE '2026-01-01' AS date, 7::INT AS views) TO " +
+                               duck::QuoteLiteral(dir_ / "data/" + rel) + " (FORMAT parquet)")
+                    .ok());
+  }
+  const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'o''brien \"x\" \\ \u00fc'";
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed(sql), {"pageviews"}, {});
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  EXPECT_EQ((*scans)[0].files_total, 11u);
+  EXPECT_EQ((*scans)[0].files_selected, 1u);
+  EXPECT_EQ(Scalar(sql), 7);
+}
+
 TEST_F(CatalogTest, PrefetchedFilesAreTheOnesAViewWouldList) {
   PrefetchedListings prefetched = PrefetchListings(config_, *storage_, {"pageviews"});
   ASSERT_EQ(prefetched.count("pageviews"), 1u);
