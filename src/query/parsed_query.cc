@@ -1,11 +1,9 @@
 #include "query/parsed_query.h"
 
-#include <utility>
-
 namespace pqflow::query {
 
-Result<ParsedQuery> ParseQuery(duck::Connection& conn, std::string sql) {
-  if (sql.find('\0') != std::string::npos) return Status::InvalidArgument("the query contains a NUL character");
+Result<ParsedQuery> ParseQuery(duck::Connection& conn, std::string_view sql) {
+  if (sql.find('\0') != std::string_view::npos) return Status::InvalidArgument("the query contains a NUL character");
   PQ_ASSIGN_OR_RETURN(auto stmt, conn.Prepare("SELECT json_serialize_sql(?::VARCHAR), json_serialize_sql(?::VARCHAR), "
                                               "json_serialize_sql(?::VARCHAR)"));
   PQ_RETURN_IF_ERROR(stmt.BindString(1, sql));
@@ -15,7 +13,7 @@ Result<ParsedQuery> ParseQuery(duck::Connection& conn, std::string sql) {
   if (result.row_count() != 1 || result.column_count() != 3) {
     return Status::Internal("json_serialize_sql returned no value");
   }
-  ParsedQuery parsed{std::move(sql), {}, {}, {}};
+  ParsedQuery parsed;
   nlohmann::json* trees[] = {&parsed.tree, &parsed.current_date, &parsed.where_template};
   for (size_t i = 0; i < 3; ++i) {
     const auto& text = result.Get(0, i);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -17,9 +18,8 @@ namespace pqflow::query {
 inline constexpr const char* kPartitionWherePrefix = "SELECT 1 FROM __pqflow_partitions WHERE ";
 
 struct ParsedQuery {
-  std::string sql;
   // json_serialize_sql's answers: {"error": false, "statements": [...]}, or the error.
-  nlohmann::json tree;            // of `sql`
+  nlohmann::json tree;            // of the query
   nlohmann::json current_date;    // of "SELECT current_date()"
   nlohmann::json where_template;  // of kPartitionWherePrefix + "true"
 };
@@ -27,6 +27,6 @@ struct ParsedQuery {
 // Parses `sql` and the pruner's two statements. A query DuckDB cannot parse, or that is no
 // SELECT, is not an error here: its tree says so, for the guard to report. A NUL character
 // is: DuckDB runs a query as a C string, so text after it would be checked but not run.
-[[nodiscard]] Result<ParsedQuery> ParseQuery(duck::Connection& conn, std::string sql);
+[[nodiscard]] Result<ParsedQuery> ParseQuery(duck::Connection& conn, std::string_view sql);
 
 }  // namespace pqflow::query

@@ -276,7 +276,7 @@ Status LockDownDatabase(duck::Connection& conn, const QueryLimits& limits, bool 
 
 Result<std::vector<std::string>> CheckReadOnlyQuery(duck::Connection& conn, std::string_view sql,
                                                     const std::vector<std::string>& relations) {
-  PQ_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(conn, std::string(sql)));
+  PQ_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(conn, sql));
   return CheckReadOnlyQuery(parsed, relations);
 }
 
