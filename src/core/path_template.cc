@@ -89,14 +89,15 @@ std::string GlobToRegex(std::string_view s) {
 
 std::string EncodePartitionValue(const std::optional<std::string>& value) {
   if (!value || value->empty()) return std::string(kDefaultPartition);
-  // The literal string must not read back as NULL.
-  if (*value == kDefaultPartition) return "%5F" + value->substr(1);
   if (*value == ".") return "%2E";
   if (*value == "..") return "%2E%2E";
   std::string out;
   out.reserve(value->size());
-  for (unsigned char c : *value) {
-    if (NeedsEscape(c)) {
+  for (size_t i = 0; i < value->size(); ++i) {
+    const auto c = static_cast<unsigned char>((*value)[i]);
+    // A leading '.' or '_' would hide the segment from readers; escaping it also keeps the
+    // literal string __HIVE_DEFAULT_PARTITION__ from reading back as NULL.
+    if (NeedsEscape(c) || (i == 0 && (c == '.' || c == '_'))) {
       char buf[4];
       std::snprintf(buf, sizeof buf, "%%%02X", c);
       out += buf;
@@ -105,6 +106,10 @@ std::string EncodePartitionValue(const std::optional<std::string>& value) {
     }
   }
   return out;
+}
+
+bool IsHiddenPathSegment(std::string_view segment) {
+  return (segment.starts_with('.') || segment.starts_with('_')) && !segment.starts_with(kDefaultPartition);
 }
 
 std::optional<std::string> DecodePartitionValue(std::string_view encoded) {

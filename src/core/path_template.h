@@ -88,9 +88,15 @@ class PathTemplate {
 };
 
 // Percent-encodes a partition value for use as (part of) one path segment.
-// NULL and "" both become __HIVE_DEFAULT_PARTITION__, as in Hive and Spark.
+// NULL and "" both become __HIVE_DEFAULT_PARTITION__, as in Hive and Spark. A leading '.' or
+// '_' is escaped, so that no value makes a hidden segment (IsHiddenPathSegment).
 std::string EncodePartitionValue(const std::optional<std::string>& value);
 std::optional<std::string> DecodePartitionValue(std::string_view encoded);
+
+// Whether readers pass over a path segment, by the convention pqflow shares with Hive and
+// Spark: it starts with '.' or '_' (staging, journals, manifests). The default partition,
+// which starts with '_', is data.
+bool IsHiddenPathSegment(std::string_view segment);
 
 // "a/b/x.parquet", 2 -> "a/b/x-0002.parquet": the name of the n-th file of a partition
 // that was rotated into several files.

@@ -74,6 +74,7 @@ void ExpectSafeEncoding(const std::string& encoded) {
   EXPECT_FALSE(encoded.empty());
   EXPECT_NE(encoded, ".");
   EXPECT_NE(encoded, "..");
+  EXPECT_FALSE(IsHiddenPathSegment(encoded)) << encoded;
   for (unsigned char c : encoded) {
     EXPECT_FALSE(c < 0x20 || c == 0x7f) << "control character " << static_cast<int>(c) << " in " << encoded;
     EXPECT_EQ(std::string("/\\*?[]{}").find(static_cast<char>(c)), std::string::npos)
@@ -367,7 +368,7 @@ TEST(PathTemplateParseTest, RotatedFileNamesParse) {
 
 TEST(PartitionValueTest, HostileValuesAreEncoded) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"../..", "..%2F.."},
+      {"../..", "%2E.%2F.."},
       {"..", "%2E%2E"},
       {".", "%2E"},
       {"a/b", "a%2Fb"},
@@ -380,6 +381,9 @@ TEST(PartitionValueTest, HostileValuesAreEncoded) {
       {"%2F", "%252F"},
       {"a:b", "a%3Ab"},
       {"my-project_1.2", "my-project_1.2"},
+      {"_internal", "%5Finternal"},
+      {".hidden", "%2Ehidden"},
+      {"__x__", "%5F_x__"},
       {"caf\xc3\xa9", "caf\xc3\xa9"},
   };
   for (const auto& [value, encoded] : cases) {
@@ -387,6 +391,18 @@ TEST(PartitionValueTest, HostileValuesAreEncoded) {
     EXPECT_EQ(EncodePartitionValue(value), encoded);
     ExpectSafeEncoding(EncodePartitionValue(value));
     EXPECT_EQ(DecodePartitionValue(encoded), std::optional<std::string>(value));
+  }
+}
+
+// Readers pass over segments starting with '.' or '_' (staging, manifests), but never over a
+// partition's folder: the default partition is data, and no value encodes to a hidden name.
+TEST(PartitionValueTest, OnlyStagingAndManifestNamesAreHidden) {
+  for (const char* hidden : {".pqflow", "_pageviews.manifest.json", "_x", ".", "__HIVE_DEFAULT_PARTITIO"}) {
+    EXPECT_TRUE(IsHiddenPathSegment(hidden)) << hidden;
+  }
+  for (const char* data : {"__HIVE_DEFAULT_PARTITION__", "__HIVE_DEFAULT_PARTITION__.parquet", "docs", "%5Fx",
+                           "a_b", "pageviews_2026-01-01.parquet"}) {
+    EXPECT_FALSE(IsHiddenPathSegment(data)) << data;
   }
 }
 

@@ -23,11 +23,11 @@ const ColumnSpec* FindColumn(const Relation& rel, const std::string& name) {
   return nullptr;
 }
 
-// A path segment starting with '.' or '_' (staging, manifests) is not data.
+// A path with a hidden segment (staging, manifests) is not data.
 bool HasHiddenSegment(std::string_view path) {
   for (size_t start = 0; start < path.size();) {
-    if (path[start] == '.' || path[start] == '_') return true;
     const size_t slash = path.find('/', start);
+    if (IsHiddenPathSegment(path.substr(start, slash == std::string_view::npos ? slash : slash - start))) return true;
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -188,22 +189,22 @@ TEST_F(CatalogTest, RelationsNamedInASqlTextAreItsIdentifiersThatNameOne) {
 }
 
 // Partition values go to DuckDB as JSON text: quotes, backslashes and non-ASCII letters
-// arrive as they are.
+// arrive as they are; the default partition (NULL or "") is a JSON null and always read.
 TEST_F(CatalogTest, PartitionValuesWithQuotesAndNonAsciiLettersArePrunedExactly) {
   const std::string value = "o'brien \"x\" \\ \u00fc";
-  {
-    const std::string rel = "pv/" + value + "/2026/01/pageviews_2026-01-01.parquet";
+  for (const auto& [folder, literal] : {std::pair<std::string, std::string>{value, duck::QuoteLiteral(value)},
+                                        {"__HIVE_DEFAULT_PARTITION__", "NULL"}}) {
+    const std::string rel = "pv/" + folder + "/2026/01/pageviews_2026-01-01.parquet";
     std::filesystem::create_directories(std::filesystem::path(dir_ / "data/" + rel).parent_path());
-    ASSERT_TRUE(conn_->Execute("COPY (SELECT " + duck::QuoteLiteral(value) +
-                               " AS project_slug, DATE '2026-01-01' AS date, 7::INT AS views) TO " +
-                               duck::QuoteLiteral(dir_ / "data/" + rel) + " (FORMAT parquet)")
+    ASSERT_TRUE(conn_->Execute("COPY (SELECT " + literal + "::VARCHAR AS project_slug, DATE '2026-01-01' AS date, " +
+                               "7::INT AS views) TO " + duck::QuoteLiteral(dir_ / "data/" + rel) + " (FORMAT parquet)")
                     .ok());
   }
   const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'o''brien \"x\" \\ \u00fc'";
   auto scans = CreateViews(*conn_, config_, *storage_, Parsed(sql), {"pageviews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
-  EXPECT_EQ((*scans)[0].files_total, 11u);
-  EXPECT_EQ((*scans)[0].files_selected, 1u);
+  EXPECT_EQ((*scans)[0].files_total, 12u);
+  EXPECT_EQ((*scans)[0].files_selected, 2u);  // the value's file and the default partition's
   EXPECT_EQ(Scalar(sql), 7);
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -1148,6 +1149,39 @@ TEST_F(SplitReadTest, APartitionWhoseSplitDoesNotMatchIsReadWholeAndTheOthersFro
   EXPECT_NE(Explain("project_slug IN ('alpha', 'beta')").find("read from split project for 8 of 10 partitions"),
             std::string::npos);
   EXPECT_EQ(Answer("project_slug IN ('alpha', 'beta')"), Expected({"alpha", "beta"}));
+}
+
+// A row whose partition value is NULL (the default partition, __HIVE_DEFAULT_PARTITION__,
+// whose name starts with '_' like the names readers pass over) or starts with '_' or '.' is
+// queried like any other: every exported row is in the answer.
+TEST(QueryPartitionFolderTest, EveryExportedRowIsQueriedWhateverItsPartitionValue) {
+  TempDir dir;
+  WriteFile(dir / "pqflow.toml", R"([storage]
+root = "data"
+[datasets.pv]
+layout = "pv/{project_slug}/pv_{date}.parquet"
+time_column = "date"
+source = {format = "csv", path = "in.csv"}
+columns = [{name = "project_slug", type = "string"}, {name = "date", type = "date"},
+           {name = "views", type = "int32"}]
+)");
+  WriteFile(dir / "in.csv", "project_slug,date,views\ndocs,2026-01-01,1\n,2026-01-01,2\n_internal,2026-01-01,4\n"
+                            ".hidden,2026-01-02,8\n");
+  const std::string config = dir / "pqflow.toml";
+  CommandResult exported = Pqflow({"--config", config, "export", "pv"}, dir.path());
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  CommandResult all =
+      Pqflow({"--config", config, "query", "--format", "csv",
+              "SELECT coalesce(project_slug, 'NULL') AS p, sum(views) AS v FROM pv GROUP BY 1 ORDER BY 1"},
+             dir.path());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out, "p,v\n.hidden,8\nNULL,2\n_internal,4\ndocs,1\n");
+  for (const auto& [where, views] : std::vector<std::pair<std::string, std::string>>{
+           {"project_slug = '_internal'", "4"}, {"project_slug = '.hidden'", "8"}, {"project_slug IS NULL", "2"}}) {
+    CommandResult one = Pqflow(
+        {"--config", config, "query", "--format", "csv", "SELECT sum(views) AS v FROM pv WHERE " + where}, dir.path());
+    EXPECT_EQ(one.out, "v\n" + views + "\n") << where << ": " << one.err;
+  }
 }
 
 }  // namespace
