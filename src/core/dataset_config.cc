@@ -168,6 +168,11 @@ Status ValidateDataset(const ConfigReader& r, const toml::table& t, const std::s
     if (tmpl->HasDateTokens() && ds.time_column.empty()) {
       return r.Error(node, prefix + key, "uses date tokens, so the dataset needs time_column = \"<a date or timestamp column>\"");
     }
+    const ColumnSpec* time = ds.FindColumn(ds.time_column);
+    if (tmpl->HasHourToken() && time != nullptr && time->type.kind == TypeKind::kDate) {
+      return r.Error(node, prefix + key, "uses {hh}, but time_column '" + ds.time_column +
+                                             "' is a date, which has no hour: use a timestamp column or drop {hh}");
+    }
     return Status::OK();
   };
   if (ds.layout.empty()) return r.Error(&t, prefix + "layout", "a dataset needs a layout, e.g. \"{dataset}/{yyyy}/{mm}/{dd}/{dataset}_{date}.parquet\"");

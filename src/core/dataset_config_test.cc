@@ -467,14 +467,26 @@ TEST(ConfigErrorTest, DateTokensWithoutTimeColumn) {
       "[datasets.x]\nlayout = \"x/{yyyy}/x.parquet\"\n"
       "[[datasets.x.columns]]\nname = \"d\"\ntype = \"date\"\n";
   ExpectConfigError(toml, "layout", "datasets.x.layout", "uses date tokens");
-  const std::string hour_only =
-      "[datasets.x]\nlayout = \"x/{hh}/x.parquet\"\n"
+  const std::string daily =
+      "[datasets.x]\nlayout = \"x/{date}/x.parquet\"\n"
       "[[datasets.x.columns]]\nname = \"d\"\ntype = \"date\"\n";
-  ExpectConfigError(hour_only, "layout", "datasets.x.layout", "uses date tokens");
+  ExpectConfigError(daily, "layout", "datasets.x.layout", "uses date tokens");
   // Without date tokens no time column is needed.
   auto ok = ParseConfig("[datasets.x]\nlayout = \"x/x.parquet\"\n[[datasets.x.columns]]\nname = \"d\"\ntype = \"date\"\n",
                         kOrigin, kBase);
   EXPECT_TRUE(ok.ok()) << ok.status().message();
+}
+
+// A date has no hour: every row would be written to hour 00 and pruned away by any filter.
+TEST(ConfigErrorTest, HourTokenNeedsATimestampTimeColumn) {
+  const std::string toml =
+      "[datasets.x]\nlayout = \"x/{date}/{hh}/x.parquet\"\ntime_column = \"d\"\n"
+      "[[datasets.x.columns]]\nname = \"d\"\ntype = \"date\"\n";
+  ExpectConfigError(toml, "layout", "datasets.x.layout", "'d' is a date, which has no hour");
+  auto ok = ParseConfig("[datasets.x]\nlayout = \"x/{date}/{hh}/x.parquet\"\ntime_column = \"t\"\n"
+                        "[[datasets.x.columns]]\nname = \"t\"\ntype = \"timestamp\"\n",
+                        kOrigin, kBase);
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
 TEST(ConfigErrorTest, TimeColumnNotTemporal) {

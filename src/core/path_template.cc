@@ -93,11 +93,17 @@ std::string EncodePartitionValue(const std::optional<std::string>& value) {
   if (*value == "..") return "%2E%2E";
   std::string out;
   out.reserve(value->size());
-  for (size_t i = 0; i < value->size(); ++i) {
+  // A value ending in "-" and four digits would read back as a rotated file of a shorter
+  // value ("A-1234.parquet" as the first file after "A.parquet"): its '-' is escaped.
+  const size_t n = value->size();
+  const bool rotation_like =
+      n >= 5 && (*value)[n - 5] == '-' &&
+      std::all_of(value->end() - 4, value->end(), [](char c) { return c >= '0' && c <= '9'; });
+  for (size_t i = 0; i < n; ++i) {
     const auto c = static_cast<unsigned char>((*value)[i]);
     // A leading '.' or '_' would hide the segment from readers; escaping it also keeps the
     // literal string __HIVE_DEFAULT_PARTITION__ from reading back as NULL.
-    if (NeedsEscape(c) || (i == 0 && (c == '.' || c == '_'))) {
+    if (NeedsEscape(c) || (i == 0 && (c == '.' || c == '_')) || (rotation_like && i == n - 5)) {
       char buf[4];
       std::snprintf(buf, sizeof buf, "%%%02X", c);
       out += buf;
@@ -164,11 +170,31 @@ Result<PathTemplate> PathTemplate::Make(std::string_view text, std::string datas
     std::string seg = skeleton.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (seg == ".." || seg == ".") return bad("must not contain '.' or '..' segments");
     if (seg.empty()) return bad("must not contain empty segments ('//')");
+    if (seg.front() == '.' || seg.front() == '_') {
+      return bad("a folder or file name must not start with '" + seg.substr(0, 1) +
+                 "': readers skip such names (pqflow's staging and manifests; Hive and Spark too)");
+    }
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
   for (char c : skeleton) {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') return bad("must not contain glob characters or backslashes");
+  }
+  // A file's date is read back from its path: the tokens must fix it, from the year down.
+  bool year = false, month = false, day = false, date = false, hour = false;
+  for (const auto& tok : t.tokens_) {
+    year |= tok.kind == TokenKind::kYear;
+    month |= tok.kind == TokenKind::kMonth;
+    day |= tok.kind == TokenKind::kDay;
+    date |= tok.kind == TokenKind::kDate;
+    hour |= tok.kind == TokenKind::kHour;
+  }
+  if (!date) {
+    if (month && !year) return bad("{mm} needs {yyyy} (or use {date}): the path must tell the year");
+    if (day && !(year && month)) return bad("{dd} needs {yyyy} and {mm} (or use {date}): the path must tell the date");
+  }
+  if (hour && !date && !(year && month && day)) {
+    return bad("{hh} needs the date ({date}, or {yyyy}, {mm} and {dd}): the path must tell the day of the hour");
   }
   t.parse_regex_ = std::make_shared<LazyRegex>(t.ParsePattern());
   t.directory_segments_ = t.DirectorySegments();

@@ -179,7 +179,30 @@ TEST(PathTemplateMakeTest, RejectsDotAndDotDotSegments) {
   ExpectMakeError("a/./{date}.parquet", "'.'");
   ExpectMakeError("a//{date}.parquet", "empty segments");
   // '..' inside a segment name is harmless.
-  EXPECT_TRUE(PathTemplate::Make("a/..b/x..{date}.parquet", "ds").ok());
+  EXPECT_TRUE(PathTemplate::Make("a/b..c/x..{date}.parquet", "ds").ok());
+}
+
+// Readers skip names starting with '.' or '_' (staging, manifests): a layout's own folders and
+// files must not, or every query of the dataset would read nothing.
+TEST(PathTemplateMakeTest, RejectsFolderAndFileNamesThatReadersSkip) {
+  ExpectMakeError("a/..b/x.{date}.parquet", "must not start with '.'");
+  ExpectMakeError(".exports/{date}/x.parquet", "must not start with '.'");
+  ExpectMakeError("{dataset}/_daily/{date}.parquet", "must not start with '_'");
+  ExpectMakeError("a/{date}/_x.parquet", "must not start with '_'");
+  EXPECT_TRUE(PathTemplate::Make("a_b/{date}/x_{date}.parquet", "ds").ok());
+  EXPECT_TRUE(PathTemplate::Make("{dataset}/{date}.parquet", "_internal").ok());  // the name is encoded
+}
+
+// A file's date is read back from its path, so the layout must fix it from the year down.
+TEST(PathTemplateMakeTest, DateTokensMustFixTheDate) {
+  ExpectMakeError("logs/{mm}/{dd}/x.parquet", "{mm} needs {yyyy}");
+  ExpectMakeError("logs/{yyyy}/{dd}/x.parquet", "{dd} needs {yyyy} and {mm}");
+  ExpectMakeError("logs/{hh}/x.parquet", "{hh} needs the date");
+  ExpectMakeError("logs/{yyyy}/{mm}/{hh}/x.parquet", "{hh} needs the date");
+  for (const char* ok : {"l/{yyyy}/x.parquet", "l/{yyyy}/{mm}/x.parquet", "l/{yyyy}/{mm}/{dd}/{hh}/x.parquet",
+                         "l/{date}/{hh}/x.parquet", "l/{mm}/{date}.parquet"}) {
+    EXPECT_TRUE(PathTemplate::Make(ok, "ds").ok()) << ok;
+  }
 }
 
 TEST(PathTemplateMakeTest, RequiresParquetExtension) {
@@ -382,6 +405,10 @@ TEST(PartitionValueTest, HostileValuesAreEncoded) {
       {"a:b", "a%3Ab"},
       {"my-project_1.2", "my-project_1.2"},
       {"_internal", "%5Finternal"},
+      {"A-1234", "A%2D1234"},
+      {"release-2024", "release%2D2024"},
+      {"a-12345", "a-12345"},
+      {"a-123", "a-123"},
       {".hidden", "%2Ehidden"},
       {"__x__", "%5F_x__"},
       {"caf\xc3\xa9", "caf\xc3\xa9"},
@@ -445,6 +472,21 @@ TEST(PartitionValueTest, HostileValuesRoundTripThroughTheEventsLayout) {
       EXPECT_EQ(segs[0], kDefaultPartition);
       EXPECT_EQ(parsed.columns["workspace_id"], std::nullopt);
     }
+  }
+}
+
+// A value at the end of a file name that ends like a rotation number ("-0001") must not read
+// back as the rotated file of a shorter value: "x-0001" is not the second file of "x".
+TEST(PartitionValueTest, ValuesEndingLikeARotationNumberRoundTripAtTheEndOfAFileName) {
+  PathTemplate t = MustMake("x/{date}/{sku}.parquet");
+  for (const std::string value : {"A-1234", "x-0001", "release-2024", "-0001", "a-12345", "x"}) {
+    SCOPED_TRACE(value);
+    PartitionValues v = DateValues("2025-10-28");
+    v.columns["sku"] = value;
+    const std::string path = MustFormat(t, v);
+    EXPECT_EQ(MustParse(t, path).columns["sku"], std::optional<std::string>(value)) << path;
+    // Its own rotated files still belong to it.
+    EXPECT_EQ(MustParse(t, RotatedFileName(path, 2)).columns["sku"], std::optional<std::string>(value));
   }
 }
 

@@ -76,6 +76,11 @@ Status ValidateStream(const config_internal::ConfigReader& r, const toml::table&
   if (s.rotation == Rotation::kHourly && !layout->HasHourToken()) {
     return r.Error(At(t, "layout"), prefix + "layout", "hourly rotation needs {hour} in the layout");
   }
+  if (s.rotation == Rotation::kDaily && layout->HasHourToken()) {
+    return r.Error(At(t, "layout"), prefix + "layout",
+                   "daily rotation writes one file a day, which {hour} would label hour 00: drop {hour} or use "
+                   "rotation = \"hourly\"");
+  }
   if (layout->Granularity() != PathTemplate::DateGranularity::kDay) {
     return r.Error(At(t, "layout"), prefix + "layout", "a stream layout needs the day ({date} or {dd}) so that a file never spans days");
   }

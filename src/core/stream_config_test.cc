@@ -92,6 +92,9 @@ TEST(StreamConfigTest, ErrorsNameTheLineAndKey) {
             "pqflow.toml:2: streams.events.rotation: expected \"hourly\" or \"daily\"; got 'weekly'");
   EXPECT_EQ(ParseError("[streams.events]\nlayout = \"p/{workspace_id}/{date}/e.parquet\"\n"),
             "pqflow.toml:2: streams.events.layout: hourly rotation needs {hour} in the layout");
+  EXPECT_EQ(ParseError("[streams.events]\nrotation = \"daily\"\nlayout = \"p/{workspace_id}/{date}/{hour}/e.parquet\"\n"),
+            "pqflow.toml:3: streams.events.layout: daily rotation writes one file a day, which {hour} would label "
+            "hour 00: drop {hour} or use rotation = \"hourly\"");
   EXPECT_EQ(ParseError("[streams.events]\nlayout = \"p/{nope}/{date}/{hour}/e.parquet\"\n"),
             "pqflow.toml:2: streams.events.layout: {nope} is not a column of the stream");
   EXPECT_EQ(ParseError("[streams.events]\nrotation = \"daily\"\nlayout = \"p/{workspace_id}/{yyyy}/{mm}/e.parquet\"\n"),
