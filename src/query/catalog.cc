@@ -153,20 +153,29 @@ std::string FileList(const std::vector<std::string>& files) {
   return list + "]";
 }
 
-// Hive-style segments of a layout ("year={yyyy}/month={mm}/") whose key is not a column of
-// the files: DuckDB adds them to the view as BIGINT columns from the path.
-std::vector<std::string> HiveKeys(const Relation& rel) {
-  static const std::regex kSegment("(?:^|/)([A-Za-z_][A-Za-z0-9_]*)=\\{");
+// Hive-style segments of a layout ("year={yyyy}/month={mm}/"): the keys that are not columns of
+// the files, which the view adds as BIGINT columns from the path, and whether another names a
+// column of the files ("workspace={workspace}/").
+struct HiveSegments {
   std::vector<std::string> keys;
+  bool names_a_column = false;
+};
+
+HiveSegments HiveSegmentsOf(const Relation& rel) {
+  static const std::regex kSegment("(?:^|/)([A-Za-z_][A-Za-z0-9_]*)=\\{");
+  HiveSegments out;
   for (auto it = std::sregex_iterator(rel.layout.begin(), rel.layout.end(), kSegment); it != std::sregex_iterator();
        ++it) {
     const std::string key = (*it)[1];
     bool is_column = false;
     for (const auto& c : rel.columns) is_column = is_column || AsciiLower(c.name) == AsciiLower(key);
-    if (!is_column && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    out.names_a_column = out.names_a_column || is_column;
+    if (!is_column && std::find(out.keys.begin(), out.keys.end(), key) == out.keys.end()) out.keys.push_back(key);
   }
-  return keys;
+  return out;
 }
+
+std::vector<std::string> HiveKeys(const Relation& rel) { return HiveSegmentsOf(rel).keys; }
 
 // The view of a relation with no file to read: its declared columns (then the hive keys,
 // where DuckDB puts them), no rows.
@@ -184,18 +193,30 @@ std::string EmptyRelationSql(const Relation& rel) {
 // `union_by_name` may be false only when every file has the declared columns (then DuckDB's
 // schema from the first file is every file's).
 std::string ReadParquetSql(const Relation& rel, const std::vector<std::string>& paths, bool union_by_name) {
-  const std::vector<std::string> hive = HiveKeys(rel);
-  // Hive columns in layout order (DuckDB's own order is not the path's).
-  std::string keys;
-  for (const auto& k : hive) keys += (keys.empty() ? "" : ", ") + duck::QuoteIdentifier(k);
-  std::string sql = std::string(hive.empty() ? "SELECT *" : "SELECT * EXCLUDE (" + keys + "), " + keys) +
-                    " FROM read_parquet(" + FileList(paths) + ", union_by_name = " + (union_by_name ? "true" : "false") +
-                    ", hive_partitioning = " +
-                    (hive.empty() ? "false" : "true");
-  if (!hive.empty()) {
-    sql += ", hive_types = {";
-    for (size_t i = 0; i < hive.size(); ++i) sql += (i ? ", " : "") + duck::QuoteLiteral(hive[i]) + ": 'BIGINT'";
+  const HiveSegments hive = HiveSegmentsOf(rel);
+  std::string sql;
+  const std::string read = "read_parquet(" + FileList(paths) + ", union_by_name = " + (union_by_name ? "true" : "false");
+  if (hive.keys.empty()) {
+    sql = "SELECT * FROM " + read + ", hive_partitioning = false";
+  } else if (!hive.names_a_column) {
+    // Hive columns in layout order (DuckDB's own order is not the path's).
+    std::string keys;
+    for (const auto& k : hive.keys) keys += (keys.empty() ? "" : ", ") + duck::QuoteIdentifier(k);
+    sql = "SELECT * EXCLUDE (" + keys + "), " + keys + " FROM " + read + ", hive_partitioning = true, hive_types = {";
+    for (size_t i = 0; i < hive.keys.size(); ++i) {
+      sql += (i ? ", " : "") + duck::QuoteLiteral(hive.keys[i]) + ": 'BIGINT'";
+    }
     sql += "}";
+  } else {
+    // DuckDB's hive partitioning would also replace that column's values in the files by the
+    // path's text (a NULL read back as '__HIVE_DEFAULT_PARTITION__', 'null' as NULL): the
+    // keys are taken from each file's name instead.
+    sql = "SELECT * EXCLUDE (__pqflow_file)";
+    for (const auto& k : hive.keys) {
+      sql += ", CAST(regexp_extract(__pqflow_file, " + duck::QuoteLiteral("(?:^|/)" + k + "=([^/]*)/") +
+             ", 1) AS BIGINT) AS " + duck::QuoteIdentifier(k);
+    }
+    sql += " FROM " + read + ", hive_partitioning = false, filename = '__pqflow_file'";
   }
   // Files written before a column was added lack it: a query that selects only such files
   // must still find the column (NULL), so the declared columns lead.

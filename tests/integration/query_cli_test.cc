@@ -1184,5 +1184,37 @@ columns = [{name = "project_slug", type = "string"}, {name = "date", type = "dat
   }
 }
 
+// A layout whose hive-style segments name a column of the files besides year and month keys:
+// the column keeps the files' values (DuckDB's hive partitioning would read a NULL as
+// '__HIVE_DEFAULT_PARTITION__' and the text 'null' as NULL), and the keys are columns.
+TEST(QueryPartitionFolderTest, AHiveSegmentOfAColumnKeepsTheFilesValues) {
+  TempDir dir;
+  WriteFile(dir / "pqflow.toml", R"([storage]
+root = "data"
+[datasets.ev]
+layout = "ev/workspace={workspace}/year={yyyy}/month={mm}/e_{yyyy}{mm}{dd}.parquet"
+time_column = "date"
+source = {format = "csv", path = "in.csv"}
+columns = [{name = "workspace", type = "string"}, {name = "date", type = "date"}, {name = "views", type = "int32"}]
+)");
+  WriteFile(dir / "in.csv", "workspace,date,views\ndocs,2026-01-01,1\n,2026-01-01,2\nnull,2026-01-01,4\n"
+                            "a/b,2025-12-31,8\n");
+  const std::string config = dir / "pqflow.toml";
+  CommandResult exported = Pqflow({"--config", config, "export", "ev"}, dir.path());
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  CommandResult all = Pqflow({"--config", config, "query", "--format", "csv",
+                              "SELECT coalesce(workspace, 'NULL') AS w, year, month, sum(views) AS v FROM ev "
+                              "GROUP BY ALL ORDER BY v"},
+                             dir.path());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out, "w,year,month,v\ndocs,2026,1,1\nNULL,2026,1,2\nnull,2026,1,4\na/b,2025,12,8\n");
+  for (const auto& [where, views] : std::vector<std::pair<std::string, std::string>>{
+           {"workspace IS NULL", "2"}, {"workspace = 'null'", "4"}, {"year = 2025", "8"}}) {
+    CommandResult one = Pqflow(
+        {"--config", config, "query", "--format", "csv", "SELECT sum(views) AS v FROM ev WHERE " + where}, dir.path());
+    EXPECT_EQ(one.out, "v\n" + views + "\n") << where << ": " << one.err;
+  }
+}
+
 }  // namespace
 }  // namespace pqflow::testing
