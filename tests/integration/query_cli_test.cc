@@ -1151,69 +1151,54 @@ TEST_F(SplitReadTest, APartitionWhoseSplitDoesNotMatchIsReadWholeAndTheOthersFro
   EXPECT_EQ(Answer("project_slug IN ('alpha', 'beta')"), Expected({"alpha", "beta"}));
 }
 
+// One dataset `ds` of columns (key string, date date, views int32) laid out as `layout`,
+// exported from `csv` (rows "key,date,views"), then queried through the binary.
+class QueryPartitionFolderTest : public ::testing::Test {
+ protected:
+  void Export(const std::string& layout, const std::string& csv) {
+    WriteFile(dir_ / "pqflow.toml", "[storage]\nroot = \"data\"\n[datasets.ds]\nlayout = \"" + layout +
+                                        "\"\ntime_column = \"date\"\nsource = {format = \"csv\", path = \"in.csv\"}\n"
+                                        "columns = [{name = \"key\", type = \"string\"}, {name = \"date\", type = "
+                                        "\"date\"}, {name = \"views\", type = \"int32\"}]\n");
+    WriteFile(dir_ / "in.csv", "key,date,views\n" + csv);
+    CommandResult exported = Pqflow({"--config", dir_ / "pqflow.toml", "export", "ds"}, dir_.path());
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  }
+  std::string Query(const std::string& sql) {
+    CommandResult r = Pqflow({"--config", dir_ / "pqflow.toml", "query", "--format", "csv", sql}, dir_.path());
+    EXPECT_EQ(r.exit_code, 0) << sql << ": " << r.err;
+    return r.out;
+  }
+  // The views of the rows `where` selects, as the CSV of one sum.
+  std::string Views(const std::string& where) { return Query("SELECT sum(views) AS v FROM ds WHERE " + where); }
+
+  TempDir dir_;
+};
+
 // A row whose partition value is NULL (the default partition, __HIVE_DEFAULT_PARTITION__,
 // whose name starts with '_' like the names readers pass over) or starts with '_' or '.' is
 // queried like any other: every exported row is in the answer.
-TEST(QueryPartitionFolderTest, EveryExportedRowIsQueriedWhateverItsPartitionValue) {
-  TempDir dir;
-  WriteFile(dir / "pqflow.toml", R"([storage]
-root = "data"
-[datasets.pv]
-layout = "pv/{project_slug}/pv_{date}.parquet"
-time_column = "date"
-source = {format = "csv", path = "in.csv"}
-columns = [{name = "project_slug", type = "string"}, {name = "date", type = "date"},
-           {name = "views", type = "int32"}]
-)");
-  WriteFile(dir / "in.csv", "project_slug,date,views\ndocs,2026-01-01,1\n,2026-01-01,2\n_internal,2026-01-01,4\n"
-                            ".hidden,2026-01-02,8\n");
-  const std::string config = dir / "pqflow.toml";
-  CommandResult exported = Pqflow({"--config", config, "export", "pv"}, dir.path());
-  ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  CommandResult all =
-      Pqflow({"--config", config, "query", "--format", "csv",
-              "SELECT coalesce(project_slug, 'NULL') AS p, sum(views) AS v FROM pv GROUP BY 1 ORDER BY 1"},
-             dir.path());
-  ASSERT_EQ(all.exit_code, 0) << all.err;
-  EXPECT_EQ(all.out, "p,v\n.hidden,8\nNULL,2\n_internal,4\ndocs,1\n");
-  for (const auto& [where, views] : std::vector<std::pair<std::string, std::string>>{
-           {"project_slug = '_internal'", "4"}, {"project_slug = '.hidden'", "8"}, {"project_slug IS NULL", "2"}}) {
-    CommandResult one = Pqflow(
-        {"--config", config, "query", "--format", "csv", "SELECT sum(views) AS v FROM pv WHERE " + where}, dir.path());
-    EXPECT_EQ(one.out, "v\n" + views + "\n") << where << ": " << one.err;
-  }
+TEST_F(QueryPartitionFolderTest, EveryExportedRowIsQueriedWhateverItsPartitionValue) {
+  Export("pv/{key}/pv_{date}.parquet",
+         "docs,2026-01-01,1\n,2026-01-01,2\n_internal,2026-01-01,4\n.hidden,2026-01-02,8\n");
+  EXPECT_EQ(Query("SELECT coalesce(key, 'NULL') AS k, sum(views) AS v FROM ds GROUP BY 1 ORDER BY 1"),
+            "k,v\n.hidden,8\nNULL,2\n_internal,4\ndocs,1\n");
+  EXPECT_EQ(Views("key = '_internal'"), "v\n4\n");
+  EXPECT_EQ(Views("key = '.hidden'"), "v\n8\n");
+  EXPECT_EQ(Views("key IS NULL"), "v\n2\n");
 }
 
 // A layout whose hive-style segments name a column of the files besides year and month keys:
 // the column keeps the files' values (DuckDB's hive partitioning would read a NULL as
 // '__HIVE_DEFAULT_PARTITION__' and the text 'null' as NULL), and the keys are columns.
-TEST(QueryPartitionFolderTest, AHiveSegmentOfAColumnKeepsTheFilesValues) {
-  TempDir dir;
-  WriteFile(dir / "pqflow.toml", R"([storage]
-root = "data"
-[datasets.ev]
-layout = "ev/workspace={workspace}/year={yyyy}/month={mm}/e_{yyyy}{mm}{dd}.parquet"
-time_column = "date"
-source = {format = "csv", path = "in.csv"}
-columns = [{name = "workspace", type = "string"}, {name = "date", type = "date"}, {name = "views", type = "int32"}]
-)");
-  WriteFile(dir / "in.csv", "workspace,date,views\ndocs,2026-01-01,1\n,2026-01-01,2\nnull,2026-01-01,4\n"
-                            "a/b,2025-12-31,8\n");
-  const std::string config = dir / "pqflow.toml";
-  CommandResult exported = Pqflow({"--config", config, "export", "ev"}, dir.path());
-  ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  CommandResult all = Pqflow({"--config", config, "query", "--format", "csv",
-                              "SELECT coalesce(workspace, 'NULL') AS w, year, month, sum(views) AS v FROM ev "
-                              "GROUP BY ALL ORDER BY v"},
-                             dir.path());
-  ASSERT_EQ(all.exit_code, 0) << all.err;
-  EXPECT_EQ(all.out, "w,year,month,v\ndocs,2026,1,1\nNULL,2026,1,2\nnull,2026,1,4\na/b,2025,12,8\n");
-  for (const auto& [where, views] : std::vector<std::pair<std::string, std::string>>{
-           {"workspace IS NULL", "2"}, {"workspace = 'null'", "4"}, {"year = 2025", "8"}}) {
-    CommandResult one = Pqflow(
-        {"--config", config, "query", "--format", "csv", "SELECT sum(views) AS v FROM ev WHERE " + where}, dir.path());
-    EXPECT_EQ(one.out, "v\n" + views + "\n") << where << ": " << one.err;
-  }
+TEST_F(QueryPartitionFolderTest, AHiveSegmentOfAColumnKeepsTheFilesValues) {
+  Export("ev/key={key}/year={yyyy}/month={mm}/e_{yyyy}{mm}{dd}.parquet",
+         "docs,2026-01-01,1\n,2026-01-01,2\nnull,2026-01-01,4\na/b,2025-12-31,8\n");
+  EXPECT_EQ(Query("SELECT coalesce(key, 'NULL') AS k, year, month, sum(views) AS v FROM ds GROUP BY ALL ORDER BY v"),
+            "k,year,month,v\ndocs,2026,1,1\nNULL,2026,1,2\nnull,2026,1,4\na/b,2025,12,8\n");
+  EXPECT_EQ(Views("key IS NULL"), "v\n2\n");
+  EXPECT_EQ(Views("key = 'null'"), "v\n4\n");
+  EXPECT_EQ(Views("year = 2025"), "v\n8\n");
 }
 
 }  // namespace
