@@ -149,8 +149,12 @@ Result<EventSink::Buffer*> EventSink::BufferFor(const StreamState& st, const Row
   key->append(reinterpret_cast<const char*>(&window_start), sizeof(window_start));
   for (const auto& [name, index] : st.layout_columns) {
     const ColumnData& col = rows.column(index);
-    key->push_back(col.valid[row] ? '\1' : '\0');
-    if (!col.valid[row]) continue;
+    // NULL and "" share one path (the default partition), so they share one buffer: two
+    // buffers of one path would share the WAL ranges its files record, and a replay skip
+    // the rows of the one not yet written.
+    const bool present = col.valid[row] && !(col.is_variable() && col.VariableValue(row).empty());
+    key->push_back(present ? '\1' : '\0');
+    if (!present) continue;
     if (col.is_variable()) {
       std::string_view v = col.VariableValue(row);
       uint32_t n = static_cast<uint32_t>(v.size());

@@ -172,6 +172,33 @@ TEST_F(EventSinkTest, ClosedWindowsAreWrittenWithTheirWalRange) {
   ASSERT_TRUE(sink->FlushAllAndStop().ok());
 }
 
+// A layout column's NULL and "" are one partition (__HIVE_DEFAULT_PARTITION__), so one buffer
+// and one file: two buffers of one path would share the WAL ranges its files record.
+TEST_F(EventSinkTest, NullAndEmptyLayoutValuesShareOneBufferAndOneFile) {
+  StreamConfig& s = streams_["ev"];
+  s.columns[2].nullable = true;
+  s.layout = "p/{name}/{date}/{hour}/ev.parquet";
+  RowBatch rows({ColumnType{TypeKind::kInt64}, ColumnType{TypeKind::kUInt64}, ColumnType{TypeKind::kString}});
+  for (int i = 0; i < 2; ++i) {
+    const int64_t ts = kT0 + i;
+    const uint64_t ws = 1;
+    rows.column(0).AppendFixed(&ts);
+    rows.column(1).AppendFixed(&ws);
+    if (i == 0) {
+      rows.column(2).AppendNull();
+    } else {
+      rows.column(2).AppendVariable("");
+    }
+  }
+  auto sink = MakeSink();
+  sink->Start();
+  ASSERT_TRUE(sink->Apply(10, 11, s, rows).ok());
+  ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  const std::string files = Path("p/__HIVE_DEFAULT_PARTITION__/2026-01-15/10/*.parquet");
+  EXPECT_EQ(Query("SELECT count(*) FROM glob('" + files + "')"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM '" + files + "'"), "2");
+}
+
 TEST_F(EventSinkTest, ReplayAfterACrashSkipsRowsAlreadyInFiles) {
   const StreamConfig& s = streams_["ev"];
   // Record 1 and 2 touch the closed 10:00 hour and the open 12:00 hour.

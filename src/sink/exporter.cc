@@ -801,7 +801,14 @@ class ExportRun {
         PQ_ASSIGN_OR_RETURN(paths[i], layouts_[p.layout].tmpl.Format(p.values));
         p.manifest_path = ManifestPathFor(paths[i]);
         if (layout_is_new[p.layout]) return Status::OK();
-        if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) p.previous = std::move(old).value();
+        if (auto old = ReadManifest(*storage_, p.manifest_path); old.ok()) {
+          p.previous = std::move(old).value();
+        } else if (old.status().code() != StatusCode::kNotFound) {
+          // Not "no previous version": rewriting the partition could leave its old files
+          // beside the new ones, or (--delete-after-export) drop the rows it kept.
+          return old.status().WithContext("export " + ds_.name + ": the manifest of partition " + paths[i] +
+                                          " cannot be read; repair or remove it, then export again");
+        }
         complete[i] = may_skip && p.previous && FilesMatch(*storage_, *p.previous);
         return Status::OK();
       });

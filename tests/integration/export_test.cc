@@ -201,6 +201,28 @@ TEST_F(ExportTest, RerunSkipsCompletePartitionsAndOverwriteReplacesThem) {
   EXPECT_EQ(v.exit_code, 0) << v.out;
 }
 
+// A manifest that cannot be read is not "no previous version": rewriting the partition
+// could leave its old files beside the new ones. The run stops, names it, changes nothing.
+TEST_F(ExportTest, AnUnreadableManifestStopsTheRunAndChangesNothing) {
+  WriteFile(dir_ / "in/pageviews_2026-01-13.csv", PageviewsCsv(100, 1, 1));
+  ASSERT_EQ(Export({"--date", "2026-01-13"}).exit_code, 0);
+  WriteFile(dir_ / "in/pageviews_2026-01-13.csv", PageviewsCsv(40, 1000, 1));
+  const std::string manifest = Data("analytics/pageviews/2026/01/13/_pageviews_2026-01-13.manifest.json");
+  ASSERT_FALSE(ReadFile(manifest).empty());
+  WriteFile(manifest, "{ not json");
+  const std::vector<std::string> before = ListFiles(Data("analytics/pageviews"));
+  const std::string file = Data("analytics/pageviews/2026/01/13/pageviews_2026-01-13.parquet");
+  const std::string bytes = ReadFile(file);
+  for (const bool overwrite : {false, true}) {
+    SCOPED_TRACE(overwrite ? "--overwrite" : "a re-run");
+    CommandResult r = overwrite ? Export({"--date", "2026-01-13", "--overwrite"}) : Export({"--date", "2026-01-13"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("pageviews_2026-01-13.parquet cannot be read; repair or remove it"), std::string::npos) << r.err;
+    EXPECT_EQ(ListFiles(Data("analytics/pageviews")), before);
+    EXPECT_EQ(ReadFile(file), bytes);
+  }
+}
+
 TEST_F(ExportTest, MalformedCsvIsReportedBalancedAndQuarantined) {
   std::string csv = PageviewsCsv(10);
   csv += "11,proj-1,notanumber,1.00,00000000-0000-4000-8000-000000000011,2026-01-13\n";  // line 12
