@@ -170,7 +170,7 @@ Result<PathTemplate> PathTemplate::Make(std::string_view text, std::string datas
     std::string seg = skeleton.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (seg == ".." || seg == ".") return bad("must not contain '.' or '..' segments");
     if (seg.empty()) return bad("must not contain empty segments ('//')");
-    if (seg.front() == '.' || seg.front() == '_') {
+    if (IsHiddenPathSegment(seg)) {
       return bad("a folder or file name must not start with '" + seg.substr(0, 1) +
                  "': readers skip such names (pqflow's staging and manifests; Hive and Spark too)");
     }

@@ -208,6 +208,22 @@ TEST_F(CatalogTest, PartitionValuesWithQuotesAndNonAsciiLettersArePrunedExactly)
   EXPECT_EQ(Scalar(sql), 7);
 }
 
+// A folder "caf%E9" decodes to a value that is not UTF-8, which neither JSON nor DuckDB's
+// strings can hold: its file cannot be judged, so it is read (and its rows filtered by the
+// query itself); the other files are still pruned.
+TEST_F(CatalogTest, AValueThatIsNotUtf8KeepsItsFileAndTheQueryExact) {
+  const std::filesystem::path folder = dir_ / "data/pv/caf%E9/2026/01";
+  std::filesystem::create_directories(folder);
+  std::filesystem::copy_file(dir_ / "data/pv/blog/2026/01/pageviews_2026-01-01.parquet",
+                             folder / "pageviews_2026-01-01.parquet");
+  const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'docs'";
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed(sql), {"pageviews"}, {});
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  EXPECT_EQ((*scans)[0].files_total, 11u);
+  EXPECT_EQ((*scans)[0].files_selected, 11u);
+  EXPECT_EQ(Scalar(sql), 10 * (1 + 2 + 3 + 4 + 5));
+}
+
 TEST_F(CatalogTest, PrefetchedFilesAreTheOnesAViewWouldList) {
   PrefetchedListings prefetched = PrefetchListings(config_, *storage_, {"pageviews"});
   ASSERT_EQ(prefetched.count("pageviews"), 1u);
