@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "core/path_template.h"
 #include "query/partition_pruner.h"
+#include "query/published_files.h"
 #include "query/split_reader.h"
 #include "sink/manifest.h"
 
@@ -34,10 +35,10 @@ bool HasHiddenSegment(std::string_view path) {
   return false;
 }
 
-// Every published file of a layout with the partition values its path encodes, and (when
-// `manifests` is given) the manifests found beside them.
+// Every data file of a layout with the partition values its path encodes, and the paths of
+// the manifests found beside them.
 Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const PathTemplate& layout,
-                                                std::vector<std::string>* manifests = nullptr) {
+                                                std::set<std::string>* manifests) {
   // Directories the layout cannot produce (a split's tree nested under the main layout's
   // folder: "analytics/pageviews/project/...", 180,000 files for 1e7 pageviews) are not walked.
   PQ_ASSIGN_OR_RETURN(auto listed, storage.ListWhere(layout.StaticDirectory(), [&layout](std::string_view dir) {
@@ -45,7 +46,7 @@ Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const
   }));
   std::vector<LayoutFile> files;
   for (auto& f : listed) {
-    if (manifests != nullptr && sink::IsManifestPath(f.path)) manifests->push_back(f.path);
+    if (sink::IsManifestPath(f.path)) manifests->insert(f.path);
     if (!f.path.ends_with(".parquet") || HasHiddenSegment(f.path)) continue;
     auto values = layout.Parse(f.path);
     if (!values.ok()) continue;  // another layout's file sharing the directory
@@ -54,32 +55,9 @@ Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const
   return files;  // in path order, as List returns them
 }
 
-// Reading more manifests than this ahead of a query would cost more than union_by_name saves.
+// Reading more manifests than this ahead of a query would cost more than it saves: a query
+// then reads those of the partitions it selects.
 constexpr size_t kMaxManifestsRead = 1024;
-
-// Reads a layout's `manifests` into `listing`, and notes the files they list with exactly the
-// relation's declared file columns. An unreadable or foreign manifest proves nothing about its
-// files, which then keep union_by_name.
-void ReadLayoutManifests(storage::Storage& storage, const Relation& rel, const std::vector<std::string>& manifests,
-                         RelationListing* listing) {
-  if (manifests.size() > kMaxManifestsRead) return;
-  std::vector<const ColumnSpec*> declared;
-  for (const auto& c : rel.columns) {
-    if (c.in_file) declared.push_back(&c);
-  }
-  for (const auto& path : manifests) {
-    auto m = sink::ReadManifest(storage, path);
-    if (!m.ok()) continue;
-    bool same = m->schema.size() == declared.size();
-    for (size_t i = 0; i < declared.size() && same; ++i) {
-      same = m->schema[i].name == declared[i]->name && m->schema[i].type == declared[i]->type;
-    }
-    if (same) {
-      for (const auto& f : m->files) listing->declared_schema.insert(f.path);
-    }
-    listing->manifests.emplace(path, std::move(*m));
-  }
-}
 
 // The time column as a partition column: exact for a DATE column of a daily layout, else
 // the [lo, hi) range of the file's year, month, day or hour in the column's own units.
@@ -428,19 +406,22 @@ PrefetchedListings PrefetchListings(const Config& config, storage::Storage& stor
     if (wanted.count(AsciiLower(rel.name)) == 0) continue;
     auto layout = PathTemplate::Make(rel.layout, rel.name);
     if (!layout.ok()) continue;
-    std::vector<std::string> manifests;
-    auto files = ListLayoutFiles(storage, *layout, &manifests);
+    ListedManifests manifests;
+    auto files = ListLayoutFiles(storage, *layout, &manifests.paths);
     if (!files.ok()) continue;
     RelationListing& listing = out[AsciiLower(rel.name)];
     listing.files = std::move(*files);
-    ReadLayoutManifests(storage, rel, manifests, &listing);
+    if (manifests.paths.size() <= kMaxManifestsRead) {
+      ReadManifests(storage, std::vector<std::string>(manifests.paths.begin(), manifests.paths.end()), &manifests.read);
+    }
+    listing.manifests = std::move(manifests);
   }
   return out;
 }
 
 Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
                                               const ParsedQuery& query, const std::vector<std::string>& used,
-                                              const QueryAccess& access, const PrefetchedListings* prefetched) {
+                                              const QueryAccess& access, PrefetchedListings* prefetched) {
   std::set<std::string> wanted;
   for (const auto& u : used) wanted.insert(AsciiLower(u));
   struct Pending {
@@ -488,24 +469,26 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     RelationScan scan;
     scan.relation = p.rel.name;
     std::vector<LayoutFile> files;
-    const RelationListing* listed = nullptr;  // by PrefetchListings
+    ListedManifests manifests;
     auto list = [&]() -> Status {
-      PQ_ASSIGN_OR_RETURN(files, ListLayoutFiles(storage, p.layout));
+      PQ_ASSIGN_OR_RETURN(files, ListLayoutFiles(storage, p.layout, &manifests.paths));
       return Status::OK();
     };
     const std::string live_table = "__pqflow_live_" + std::to_string(scans.size());
     bool live = false;
+    bool listed = false;
     if (access.live != nullptr) {
       PQ_ASSIGN_OR_RETURN(live, access.live->Snapshot(conn, p.rel.name, live_table, list));
+      listed = live;
     } else if (prefetched != nullptr) {
       if (auto it = prefetched->find(AsciiLower(p.rel.name)); it != prefetched->end()) {
-        files = it->second.files;
-        listed = &it->second;
+        files = std::move(it->second.files);
+        manifests = std::move(it->second.manifests);
+        prefetched->erase(it);
+        listed = true;
       }
     }
-    if (!live && listed == nullptr) {
-      PQ_RETURN_IF_ERROR(list());
-    }
+    if (!listed) PQ_RETURN_IF_ERROR(list());
     scan.files_total = files.size();
     for (const auto& f : files) scan.bytes_total += static_cast<uint64_t>(f.info.size);
     std::vector<size_t> chosen;
@@ -517,13 +500,16 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     } else {
       for (size_t i = 0; i < files.size(); ++i) chosen.push_back(i);
     }
+    const bool is_dataset = config.datasets.count(p.rel.name) > 0;
+    PQ_ASSIGN_OR_RETURN(PublishedFiles published,
+                        ResolvePublishedFiles(storage, p.rel, is_dataset, p.layout, files, chosen, &manifests));
     std::vector<storage::FileInfo> selected;
-    for (size_t i : chosen) selected.push_back(files[i].info);
+    for (const auto& f : published.files) selected.push_back(f.info);
     if (auto pinned = pins.find(p.rel.name); p.dataset != nullptr && pinned != pins.end()) {
       std::vector<MainFile> main_files;
-      for (size_t i : chosen) main_files.push_back({files[i].info, files[i].values});
+      for (const auto& f : published.files) main_files.push_back({f.info, f.values});
       PQ_ASSIGN_OR_RETURN(auto split, ReadFromSplit(storage, *p.dataset, p.layout, main_files, pinned->second,
-                                                         listed != nullptr ? &listed->manifests : nullptr));
+                                                    &manifests.read));
       if (split) {
         selected = std::move(split->files);
         scan.split = split->split;
@@ -531,14 +517,10 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
         scan.partitions_selected = split->partitions_total;
       }
     }
+    for (const auto& f : selected) scan.bytes_selected += static_cast<uint64_t>(f.size);
     // Split files are not in the main layout's manifests: they keep union_by_name.
-    bool same_schema = listed != nullptr && scan.split.empty();
-    for (const auto& f : selected) {
-      scan.bytes_selected += static_cast<uint64_t>(f.size);
-      same_schema = same_schema && listed->declared_schema.count(f.path) > 0;
-    }
+    scan.declared_schema = published.declared_schema && scan.split.empty();
     scan.files_selected = selected.size();
-    scan.declared_schema = same_schema && !selected.empty();
     // Local paths for DuckDB: the files themselves, or (S3) copies fetched into the cache.
     PQ_ASSIGN_OR_RETURN(storage::ReadableFiles readable, storage.OpenForReading(selected));
     scan.bytes_fetched = readable.bytes_fetched;

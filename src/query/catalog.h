@@ -85,14 +85,16 @@ struct LayoutFile {
   PartitionValues values;
 };
 
+// The manifests a listing found beside a layout's files.
+struct ListedManifests {
+  std::set<std::string> paths;                 // present when the layout was listed
+  std::map<std::string, sink::Manifest> read;  // those read so far, by path (split_reader.h uses them too)
+};
+
 // A relation's files, listed ahead of its view.
 struct RelationListing {
   std::vector<LayoutFile> files;  // in path order
-  // Paths of files a manifest lists with exactly the relation's declared file columns (names,
-  // types, order). A view over only such files is read without union_by_name, which makes
-  // DuckDB read every footer while binding, one after another (~6 ms for 90 files).
-  std::set<std::string> declared_schema;
-  std::map<std::string, sink::Manifest> manifests;  // those read, by path (split_reader.h uses them)
+  ListedManifests manifests;
 };
 
 // By lower-case relation name.
@@ -110,10 +112,11 @@ PrefetchedListings PrefetchListings(const Config& config, storage::Storage& stor
                                     const std::vector<std::string>& relations);
 
 // Creates a temporary view for each relation in `used` (names as the query spells them),
-// over the files of `storage` that the query's partition filters can need. A relation in
-// `prefetched` is not listed again (not used with access.live, which lists at a snapshot).
+// over the files of `storage` that the query's partition filters can need, each partition as
+// its manifest names it (published_files.h). A relation in `prefetched` is not listed again:
+// its listing is taken from there (not used with access.live, which lists at a snapshot).
 Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Config& config, storage::Storage& storage,
                                               const ParsedQuery& query, const std::vector<std::string>& used,
-                                              const QueryAccess& access, const PrefetchedListings* prefetched = nullptr);
+                                              const QueryAccess& access, PrefetchedListings* prefetched = nullptr);
 
 }  // namespace pqflow::query

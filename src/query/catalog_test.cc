@@ -229,7 +229,7 @@ TEST_F(CatalogTest, PrefetchedFilesAreTheOnesAViewWouldList) {
   ASSERT_EQ(prefetched.count("pageviews"), 1u);
   EXPECT_EQ(prefetched["pageviews"].files.size(), 10u);
   // These files were written without manifests: nothing proves their columns.
-  EXPECT_TRUE(prefetched["pageviews"].declared_schema.empty());
+  EXPECT_TRUE(prefetched["pageviews"].manifests.paths.empty());
   EXPECT_EQ(prefetched.count("qp"), 0u);
   auto scans = CreateViews(*conn_, config_, *storage_, Parsed("SELECT * FROM pageviews WHERE date = DATE '2026-01-02'"),
                            {"pageviews"}, {}, &prefetched);

@@ -38,27 +38,35 @@ Status RemoveJournal(storage::Storage& storage, const std::string& dataset) {
   return storage.Delete(JournalPath(dataset)).WithContext("removing the publish journal of " + dataset);
 }
 
-Result<Recovery> RecoverInterruptedPublish(storage::Storage& storage, const std::string& dataset) {
-  Recovery recovery;
+Result<std::optional<Journal>> ReadJournal(storage::Storage& storage, const std::string& dataset) {
   const std::string path = JournalPath(dataset);
   auto text = storage.ReadFile(path);
   if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound) return recovery;
+    if (text.status().code() == StatusCode::kNotFound) return std::optional<Journal>();
     return text.status().WithContext("reading the publish journal of " + dataset);
   }
-  std::vector<JournalPartition> partitions;
+  Journal journal;
   try {
     json j = json::parse(*text);
-    recovery.run_id = j.value("run_id", "");
+    journal.run_id = j.value("run_id", "");
     for (const auto& p : j.at("partitions")) {
-      partitions.push_back({p.at("manifest").get<std::string>(), p.at("files").get<std::vector<std::string>>()});
+      journal.partitions.push_back({p.at("manifest").get<std::string>(), p.at("files").get<std::vector<std::string>>()});
     }
   } catch (const json::exception& e) {
     // Written atomically, so never torn; a journal that does not parse was not written by
     // pqflow, and guessing which files it meant could delete data.
     return Status::InvalidArgument(storage.DisplayPath(path) + " is not a pqflow publish journal (" + e.what() +
-                                   "); move it away to export " + dataset + " again");
+                                   "); move it away to export or query " + dataset + " again");
   }
+  return std::optional<Journal>(std::move(journal));
+}
+
+Result<Recovery> RecoverInterruptedPublish(storage::Storage& storage, const std::string& dataset) {
+  Recovery recovery;
+  PQ_ASSIGN_OR_RETURN(std::optional<Journal> journal, ReadJournal(storage, dataset));
+  if (!journal) return recovery;
+  recovery.run_id = journal->run_id;
+  const std::vector<JournalPartition>& partitions = journal->partitions;
   recovery.found = true;
   std::atomic<size_t> deleted{0};
   Status swept = ParallelFor(partitions.size(), kRequestsAtOnce, [&](size_t i) -> Status {

@@ -8,6 +8,7 @@
 // one where the killed run had already switched it).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,14 @@ struct JournalPartition {
 
 // ".pqflow/journal/<dataset>.json", relative to the storage root.
 std::string JournalPath(const std::string& dataset);
+
+struct Journal {
+  std::string run_id;
+  std::vector<JournalPartition> partitions;
+};
+
+// The journal of `dataset`'s unfinished publish, or nullopt when there is none.
+Result<std::optional<Journal>> ReadJournal(storage::Storage& storage, const std::string& dataset);
 
 Status WriteJournal(storage::Storage& storage, const std::string& dataset, const std::string& run_id,
                     const std::vector<JournalPartition>& partitions);

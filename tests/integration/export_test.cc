@@ -97,6 +97,14 @@ class ExportTest : public ::testing::Test {
     return Pqflow(args, dir_.path());
   }
   std::string Data(const std::string& rel = "") const { return dir_ / ("data/" + rel); }
+  // "rows/views" of pv as `pqflow query` answers.
+  std::string QueryRowsAndViews() {
+    CommandResult r = Pqflow({"--config", dir_ / "pqflow.toml", "query", "--format", "csv",
+                              "SELECT count(*) || '/' || sum(view_count) AS r FROM pv"},
+                             dir_.path());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(r.out.find('\n') + 1, r.out.find_last_not_of('\n') - r.out.find('\n'));
+  }
   TempDir dir_;
 };
 
@@ -448,10 +456,12 @@ TEST_F(ExportTest, AnExportKilledWhilePublishingIsRepairedByTheNextRun) {
                       dir_.path());
   };
 
-  // Stopped before any manifest changed: the new files go, the old version stays.
+  // Stopped before any manifest changed: the new files go, the old version stays. Until
+  // then a glob counts both versions; a query reads the one the manifests name.
   ASSERT_EQ(crashed_overwrite("export.files_moved").exit_code, 86);
   EXPECT_EQ(ListFiles(Data("analytics"), ".parquet").size(), 6u);
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + glob + "')"), "3600");
+  EXPECT_EQ(QueryRowsAndViews(), "3000/" + std::to_string(ExpectedViews(3000)));
   CommandResult v = Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path());
   EXPECT_NE(v.exit_code, 0);
   EXPECT_NE(v.out.find("interrupted while publishing; the next `pqflow export pv` removes it"), std::string::npos) << v.out;
@@ -467,6 +477,7 @@ TEST_F(ExportTest, AnExportKilledWhilePublishingIsRepairedByTheNextRun) {
   // Stopped after the manifests switched: the old files go, the new version stays.
   ASSERT_EQ(crashed_overwrite("export.manifests_written").exit_code, 86);
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM read_parquet('" + glob + "')"), "3600");
+  EXPECT_EQ(QueryRowsAndViews(), "600/" + std::to_string(ExpectedViews(600, 5001)));
   r = Export({"--input", dir_ / "in/new.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("recovered: run "), std::string::npos) << r.out;
@@ -477,6 +488,39 @@ TEST_F(ExportTest, AnExportKilledWhilePublishingIsRepairedByTheNextRun) {
             std::to_string(ExpectedViews(600, 5001)));
   EXPECT_EQ(Pqflow({"--config", dir_ / "pqflow.toml", "validate", "pv"}, dir_.path()).exit_code, 0);
   EXPECT_FALSE(std::filesystem::exists(Data(".pqflow/journal/pv.json")));
+}
+
+// New days moved into an existing month folder, one file at a time, by a run stopped before
+// it wrote their manifests: the journal names them, and a query does not read them until a
+// run publishes them whole.
+TEST_F(ExportTest, AQueryDoesNotReadTheFilesOfAPublishThatDidNotFinish) {
+  std::string config = PageviewsConfig();
+  const std::string daily = "analytics/pageviews/{YYYY}/{MM}/{DD}/pageviews_{YYYY-MM-DD}.parquet";
+  config.replace(config.find(daily), daily.size(), "monthly/{YYYY}/{MM}/pageviews_{YYYY-MM-DD}.parquet");
+  WriteFile(dir_ / "pqflow.toml", config);
+  WriteFile(dir_ / "in/first.csv", PageviewsCsv(300, 1, 3));  // 2026-01-13 to 15
+  WriteFile(dir_ / "in/more.csv", PageviewsCsv(500, 1, 5));   // 13 to 17: two new days
+  ASSERT_EQ(Export({"--input", dir_ / "in/first.csv"}).exit_code, 0);
+  const std::string before = "300/" + std::to_string(ExpectedViews(300));
+  EXPECT_EQ(QueryRowsAndViews(), before);
+  CommandResult crashed = RunCommand({"env", "PQFLOW_CRASH_AT=export.files_moved", PQFLOW_BINARY, "--config",
+                                      dir_ / "pqflow.toml", "export", "pv", "--input", dir_ / "in/more.csv", "--quiet"},
+                                     dir_.path());
+  ASSERT_EQ(crashed.exit_code, 86) << crashed.err;
+  ASSERT_EQ(ListFiles(Data("monthly"), ".parquet").size(), 5u);
+  EXPECT_TRUE(std::filesystem::exists(Data(".pqflow/journal/pv.json")));
+  EXPECT_EQ(QueryRowsAndViews(), before);
+  // The next run takes the stopped run's files back, then publishes the new days whole.
+  ASSERT_EQ(Export({"--input", dir_ / "in/more.csv"}).exit_code, 0);
+  int64_t views = ExpectedViews(300);
+  int rows = 300;
+  for (int i = 1; i <= 500; ++i) {
+    if (13 + i % 5 >= 16) {
+      views += i % 7 + 1;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(QueryRowsAndViews(), std::to_string(rows) + "/" + std::to_string(views));
 }
 
 // New partitions carry their manifests in their staging folders: a run stopped right after
