@@ -138,7 +138,39 @@ std::optional<std::string> DecodePartitionValue(std::string_view encoded) {
 std::string RotatedFileName(const std::string& path, int n) {
   constexpr std::string_view kExt = ".parquet";
   std::string stem = path.substr(0, path.size() - kExt.size());
-  return stem + "-" + Pad(n, 4) + std::string(kExt);
+  // From 10,000 on, groups of four digits ("-0001-0000"): a suffix of '-' and four digits is
+  // what Parse takes for rotation, and no encoded value ends in one (EncodePartitionValue),
+  // whereas "-10000" could be a value's own end ("order-10000.parquet").
+  std::string digits = std::to_string(n);
+  digits.insert(0, (4 - digits.size() % 4) % 4, '0');
+  std::string suffix;
+  for (size_t i = 0; i < digits.size(); i += 4) suffix += "-" + digits.substr(i, 4);
+  return stem + suffix + std::string(kExt);
+}
+
+int RotationNumber(std::string_view partition_file_name, std::string_view name) {
+  constexpr std::string_view kExt = ".parquet";
+  if (name == partition_file_name) return 1;
+  if (!partition_file_name.ends_with(kExt) || !name.ends_with(kExt)) return 0;
+  const std::string_view stem = partition_file_name.substr(0, partition_file_name.size() - kExt.size());
+  if (!name.starts_with(stem)) return 0;
+  std::string_view suffix = name.substr(stem.size(), name.size() - stem.size() - kExt.size());
+  std::string digits;
+  // "-0002", "-0001-0000"; and "-10000", as the event sink named files 10,000 and on before
+  // 0.1.1 (kept apart so that a restart does not reuse their numbers).
+  const bool legacy = suffix.size() > 5 && suffix.find('-', 1) == std::string_view::npos;
+  while (!suffix.empty()) {
+    const size_t len = legacy ? suffix.size() - 1 : 4;
+    if (suffix[0] != '-' || suffix.size() < len + 1) return 0;
+    for (char c : suffix.substr(1, len)) {
+      if (c < '0' || c > '9') return 0;
+    }
+    digits += suffix.substr(1, len);
+    suffix.remove_prefix(len + 1);
+  }
+  const size_t first = digits.find_first_not_of('0');
+  if (digits.empty() || first == std::string::npos || digits.size() - first > 9) return 0;
+  return std::stoi(digits.substr(first));
 }
 
 Result<PathTemplate> PathTemplate::MakeInput(std::string_view text) {
@@ -380,10 +412,10 @@ std::string PathTemplate::ParsePattern() const {
       case TokenKind::kColumn: pattern += "([^/]+?)"; break;
     }
   }
-  // Rotated files: name-0001.parquet.
+  // Rotated files: name-0001.parquet, from 10,000 on name-0001-0000.parquet (RotatedFileName).
   const std::string ext = R"(\.parquet)";
   if (!input_ && pattern.size() >= ext.size() && pattern.compare(pattern.size() - ext.size(), ext.size(), ext) == 0) {
-    pattern.insert(pattern.size() - ext.size(), R"((?:-\d{4})?)");
+    pattern.insert(pattern.size() - ext.size(), R"((?:-\d{4})*)");
   }
   return pattern;
 }

@@ -99,7 +99,11 @@ std::optional<std::string> DecodePartitionValue(std::string_view encoded);
 bool IsHiddenPathSegment(std::string_view segment);
 
 // "a/b/x.parquet", 2 -> "a/b/x-0002.parquet": the name of the n-th file of a partition
-// that was rotated into several files.
+// that was rotated into several files; from 10,000 on in groups of four digits
+// ("x-0001-0000.parquet"), which Parse tells apart from a value's own digits.
 std::string RotatedFileName(const std::string& path, int n);
+// The inverse, on file names: 1 for the partition's file name itself, n for its n-th rotated
+// file, 0 for any other name.
+int RotationNumber(std::string_view partition_file_name, std::string_view name);
 
 }  // namespace pqflow

@@ -387,6 +387,47 @@ TEST(PathTemplateParseTest, RotatedFileNamesParse) {
   EXPECT_FALSE(events.Parse("w1/2025-10-28/13/events-00001.parquet").ok());
 }
 
+// A partition rotated into 10,000 files or more: its files are still its own (the listing of
+// a query took "events-10000.parquet" for another layout's file, and its rows went unread).
+TEST(PathTemplateParseTest, RotationNumbersFromTenThousandOnAreGroupsOfFourDigits) {
+  EXPECT_EQ(RotatedFileName("x.parquet", 9999), "x-9999.parquet");
+  EXPECT_EQ(RotatedFileName("x.parquet", 10000), "x-0001-0000.parquet");
+  EXPECT_EQ(RotatedFileName("x.parquet", 123456789), "x-0001-2345-6789.parquet");
+  PathTemplate events = MustMake(kEvents);
+  PartitionValues v = DateValues("2025-10-28");
+  v.hour = 13;
+  v.columns["workspace_id"] = "w1";
+  const std::string path = MustFormat(events, v);
+  for (int n : {1, 2, 9999, 10000, 10001, 99999, 100000, 123456789}) {
+    SCOPED_TRACE(n);
+    const std::string rotated = RotatedFileName(path, n);
+    EXPECT_EQ(MustParse(events, rotated), v) << rotated;
+    EXPECT_EQ(RotationNumber("events.parquet", rotated.substr(rotated.rfind('/') + 1)), n);
+  }
+  // A value of the file name's own ending in digits is not taken for a rotation.
+  PathTemplate sku = MustMake("x/{date}/{sku}.parquet");
+  for (const std::string value : {"order-10000", "a-0001-0000", "b-9999-9999"}) {
+    PartitionValues w = DateValues("2025-10-28");
+    w.columns["sku"] = value;
+    const std::string p = MustFormat(sku, w);
+    EXPECT_EQ(MustParse(sku, p).columns["sku"], std::optional<std::string>(value)) << p;
+    EXPECT_EQ(MustParse(sku, RotatedFileName(p, 10000)).columns["sku"], std::optional<std::string>(value)) << p;
+  }
+}
+
+TEST(PathTemplateParseTest, RotationNumberOfAFileName) {
+  EXPECT_EQ(RotationNumber("events.parquet", "events.parquet"), 1);
+  EXPECT_EQ(RotationNumber("events.parquet", "events-0002.parquet"), 2);
+  EXPECT_EQ(RotationNumber("events.parquet", "events-0001-0000.parquet"), 10000);
+  EXPECT_EQ(RotationNumber("events.parquet", "events-10000.parquet"), 10000);  // as named before 0.1.1
+  EXPECT_EQ(RotationNumber("events.parquet", "events-123456.parquet"), 123456);
+  for (const char* other : {"other.parquet", "events-2.parquet", "events-00a1.parquet", "events-.parquet",
+                            "events-0001-.parquet", "events-0001-00.parquet", "events-0000.parquet",
+                            "events-0001.json", "events-1234567890.parquet"}) {
+    EXPECT_EQ(RotationNumber("events.parquet", other), 0) << other;
+  }
+}
+
 // ---- Partition value encoding -----------------------------------------------------------
 
 TEST(PartitionValueTest, HostileValuesAreEncoded) {

@@ -30,20 +30,6 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// The rotation number of `name` among the files of partition file `base` ("events.parquet"):
-// 1 for the base itself, n for "events-000n.parquet", 0 when it is not one of them.
-int FileNumber(const std::string& base, const std::string& name) {
-  if (name == base) return 1;
-  const std::string stem = base.substr(0, base.size() - std::strlen(".parquet"));
-  if (name.size() <= stem.size() + 1 + std::strlen(".parquet") || name.compare(0, stem.size(), stem) != 0 ||
-      name[stem.size()] != '-' || !name.ends_with(".parquet")) {
-    return 0;
-  }
-  std::string digits = name.substr(stem.size() + 1, name.size() - stem.size() - 1 - std::strlen(".parquet"));
-  if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return 0;
-  return std::stoi(digits);
-}
-
 // A layout column's value as the text the path template encodes.
 std::optional<std::string> ValueText(const ColumnData& col, size_t row) {
   if (!col.valid[row]) return std::nullopt;
@@ -193,7 +179,7 @@ Result<bool> EventSink::CoveredByFiles(const Buffer& buffer, Lsn lsn) {
     const std::string base = BaseName(buffer.path);
     PQ_ASSIGN_OR_RETURN(auto files, storage_->List(dir));
     for (const auto& f : files) {
-      if (Directory(f.path) != dir || FileNumber(base, BaseName(f.path)) == 0) continue;
+      if (Directory(f.path) != dir || RotationNumber(base, BaseName(f.path)) == 0) continue;
       auto local = storage_->OpenForReading({f});  // on S3: a copy in the read cache
       if (!local.ok()) return local.status().WithContext("recovering: reading " + f.path);
       auto kv = writer_->ReadKvMetadata(local->local_paths[0]);
@@ -353,7 +339,7 @@ Result<std::string> EventSink::NextFileName(Buffer& buffer) {
     PQ_ASSIGN_OR_RETURN(auto files, storage_->List(dir));
     int highest = 0;
     for (const auto& f : files) {
-      if (Directory(f.path) == dir) highest = std::max(highest, FileNumber(base, BaseName(f.path)));
+      if (Directory(f.path) == dir) highest = std::max(highest, RotationNumber(base, BaseName(f.path)));
     }
     it = next_file_number_.emplace(buffer.path, highest + 1).first;
   }

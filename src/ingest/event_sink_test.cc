@@ -2,6 +2,8 @@
 // recovery rule (replayed rows already in a file's WAL range are skipped).
 #include "ingest/event_sink.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -245,6 +247,36 @@ TEST_F(EventSinkTest, FullBuffersRotateAndLateRowsGetANewFile) {
   ASSERT_TRUE(again->Apply(4, 5, s, Rows({{kT0 + 6, 5, "f"}})).ok());
   ASSERT_TRUE(again->FlushAllAndStop().ok());
   EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path("p/5/2026-01-15/10/ev-0003.parquet") + "'"), "f");
+}
+
+// From the 10,000th file of a partition on, numbers are groups of four digits, which the
+// query listing takes for rotation (path_template.h); a file named the old way ("-10000")
+// still counts when the next number is chosen.
+TEST_F(EventSinkTest, TheTenThousandthFileOfAPartitionIsNamedInGroupsOfFourDigits) {
+  const StreamConfig& s = streams_["ev"];
+  {
+    auto sink = MakeSink();
+    sink->Start();
+    ASSERT_TRUE(sink->Apply(1, 2, s, Rows({{kT0 + 1, 5, "a"}})).ok());
+    ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  }
+  const std::string dir = "p/5/2026-01-15/10/";
+  std::filesystem::rename(Path(dir + "ev.parquet"), Path(dir + "ev-9999.parquet"));
+  {
+    auto sink = MakeSink();
+    sink->Start();
+    ASSERT_TRUE(sink->Apply(2, 3, s, Rows({{kT0 + 2, 5, "b"}})).ok());
+    ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  }
+  EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path(dir + "ev-0001-0000.parquet") + "'"), "b");
+  std::filesystem::rename(Path(dir + "ev-0001-0000.parquet"), Path(dir + "ev-10000.parquet"));
+  {
+    auto sink = MakeSink();
+    sink->Start();
+    ASSERT_TRUE(sink->Apply(3, 4, s, Rows({{kT0 + 3, 5, "c"}})).ok());
+    ASSERT_TRUE(sink->FlushAllAndStop().ok());
+  }
+  EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path(dir + "ev-0001-0001.parquet") + "'"), "c");
 }
 
 TEST_F(EventSinkTest, MemoryPressureWritesTheLargestBuffersEarly) {
