@@ -43,6 +43,29 @@ const toml::node* At(const toml::table& t, const char* key) {
   return n != nullptr ? n : &t;
 }
 
+// The types whose values the sink writes into a path as the text DuckDB casts them to and
+// from, which queries rely on to prune by the path. Others (a double's or a UUID's bytes, a
+// timestamp) would be written in a form the path's reader takes for another value.
+bool CanNameAFolder(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kString:
+    case TypeKind::kJson:
+    case TypeKind::kBoolean:
+    case TypeKind::kInt8:
+    case TypeKind::kInt16:
+    case TypeKind::kInt32:
+    case TypeKind::kInt64:
+    case TypeKind::kUInt8:
+    case TypeKind::kUInt16:
+    case TypeKind::kUInt32:
+    case TypeKind::kUInt64:
+    case TypeKind::kDate:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status ValidateStream(const config_internal::ConfigReader& r, const toml::table& t, const std::string& prefix,
                       const StreamConfig& s) {
   if (s.columns.empty()) return r.Error(&t, prefix + "columns", "a stream needs at least one [[...columns]] entry");
@@ -71,7 +94,13 @@ Status ValidateStream(const config_internal::ConfigReader& r, const toml::table&
   auto layout = PathTemplate::Make(s.layout, s.name);
   if (!layout.ok()) return r.Error(At(t, "layout"), prefix + "layout", layout.status().message());
   for (const auto& col : layout->ColumnNames()) {
-    if (!names.count(col)) return r.Error(At(t, "layout"), prefix + "layout", "{" + col + "} is not a column of the stream");
+    const ColumnSpec* c = s.FindColumn(col);
+    if (c == nullptr) return r.Error(At(t, "layout"), prefix + "layout", "{" + col + "} is not a column of the stream");
+    if (!CanNameAFolder(c->type.kind)) {
+      return r.Error(At(t, "layout"), prefix + "layout",
+                     "{" + col + "} is a " + c->type.ToString() + " column; a stream's layout can name string, "
+                     "json, boolean, integer and date columns");
+    }
   }
   if (s.rotation == Rotation::kHourly && !layout->HasHourToken()) {
     return r.Error(At(t, "layout"), prefix + "layout", "hourly rotation needs {hour} in the layout");

@@ -97,6 +97,13 @@ TEST(StreamConfigTest, ErrorsNameTheLineAndKey) {
             "hour 00: drop {hour} or use rotation = \"hourly\"");
   EXPECT_EQ(ParseError("[streams.events]\nlayout = \"p/{nope}/{date}/{hour}/e.parquet\"\n"),
             "pqflow.toml:2: streams.events.layout: {nope} is not a column of the stream");
+  // A double's value in a path would be written in a form queries read back as another value.
+  EXPECT_EQ(ParseError("[streams.x]\nlayout = \"p/{score}/{date}/{hour}/x.parquet\"\n"
+                       "[[streams.x.columns]]\nname = \"timestamp\"\ntype = \"int64\"\nnullable = false\n"
+                       "[[streams.x.columns]]\nname = \"workspace_id\"\ntype = \"uint64\"\nnullable = false\n"
+                       "[[streams.x.columns]]\nname = \"score\"\ntype = \"double\"\n"),
+            "pqflow.toml:2: streams.x.layout: {score} is a double column; a stream's layout can name string, json, "
+            "boolean, integer and date columns");
   EXPECT_EQ(ParseError("[streams.events]\nrotation = \"daily\"\nlayout = \"p/{workspace_id}/{yyyy}/{mm}/e.parquet\"\n"),
             "pqflow.toml:3: streams.events.layout: a stream layout needs the day ({date} or {dd}) so that a file "
             "never spans days");

@@ -52,7 +52,8 @@ std::optional<std::string> ValueText(const ColumnData& col, size_t row) {
     case TypeKind::kDate: return CivilDate::FromDays(load(int32_t{})).ToIso();
     default: break;
   }
-  // Other fixed-width types in a layout: their bytes in hex, stable and path-safe.
+  // Other fixed-width types: their bytes in hex, stable and path-safe. A stream's layout cannot
+  // name such a column (ValidateStream); this is what a path would hold if one did.
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (size_t i = 0; i < col.width; ++i) {
