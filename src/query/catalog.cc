@@ -311,8 +311,10 @@ Result<std::vector<size_t>> SelectFiles(duck::Connection& conn, const std::vecto
   if (in_lists) {
     lists = PartitionListsSql(table);
     if (!lists) return all_files();  // a value that is not UTF-8, which DuckDB's strings refuse too
-  } else {
-    PQ_RETURN_IF_ERROR(FillPartitionTable(conn, table));
+  } else if (!FillPartitionTable(conn, table).ok()) {
+    // A value that is not UTF-8, which DuckDB's appender refuses: reading every file is exact.
+    (void)conn.Execute("DROP TABLE IF EXISTS __pqflow_partitions");
+    return all_files();
   }
   auto selected = conn.Query("SELECT __index FROM " + (in_lists ? *lists : "__pqflow_partitions") +
                              " WHERE __keep OR (" + predicate + ")");

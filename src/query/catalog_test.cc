@@ -112,6 +112,27 @@ TEST_F(CatalogTest, ALayoutOfThousandsOfFilesIsPrunedAsExactly) {
   EXPECT_EQ(Scalar(sql), 10 * (4 + 5));
 }
 
+// Above the JSON lists' bound, a partition value that is not UTF-8 (a folder "caf%E9"),
+// which DuckDB's appender refuses: the query reads every file instead of failing.
+TEST_F(CatalogTest, AValueThatIsNotUtf8AmongThousandsOfFilesKeepsTheQueryExact) {
+  const std::string filler = dir_ / "filler.parquet";
+  ASSERT_TRUE(conn_->Execute("COPY (SELECT 'x' AS project_slug, DATE '2026-01-01' AS date, 0::INT AS views) TO '" +
+                             filler + "' (FORMAT parquet)")
+                  .ok());
+  for (int i = 0; i < 300; ++i) {
+    const std::filesystem::path path = dir_ / ("data/pv/f" + std::to_string(i) + "/2026/01/pageviews_2026-01-01.parquet");
+    std::filesystem::create_directories(path.parent_path());
+    std::filesystem::copy_file(filler, path);
+  }
+  std::filesystem::create_directories(dir_ / "data/pv/caf%E9/2026/01");
+  std::filesystem::copy_file(filler, dir_ / "data/pv/caf%E9/2026/01/pageviews_2026-01-01.parquet");
+  const std::string sql = "SELECT sum(views) FROM pageviews WHERE project_slug = 'docs' AND date >= '2026-01-04'";
+  auto scans = CreateViews(*conn_, config_, *storage_, Parsed(sql), {"pageviews"}, {});
+  ASSERT_TRUE(scans.ok()) << scans.status().ToString();
+  EXPECT_EQ((*scans)[0].files_total, 311u);
+  EXPECT_EQ(Scalar(sql), 10 * (4 + 5));
+}
+
 TEST_F(CatalogTest, AnUnfilteredQuerySeesEveryFile) {
   auto scans = CreateViews(*conn_, config_, *storage_, Parsed("SELECT count(*) FROM pageviews"), {"PageViews"}, {});
   ASSERT_TRUE(scans.ok()) << scans.status().ToString();
