@@ -266,6 +266,7 @@ Lsn EventSink::TruncationPoint() const {
     if (b->rows.rows() > 0) point = std::min(point, b->first_lsn);
   }
   if (!writing_first_lsns_.empty()) point = std::min(point, *writing_first_lsns_.begin());
+  if (!unsynced_first_lsns_.empty()) point = std::min(point, *unsynced_first_lsns_.begin());
   return point;
 }
 
@@ -391,7 +392,8 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
   std::unique_lock<std::shared_mutex> publishing(publish_mu_);
   if (status.ok()) status = storage_->Publish(staged, dest);
   // Once renamed, the file is visible with its rows: writing them again would duplicate
-  // them, so a failed directory sync after it is reported but the rows count as written.
+  // them, so a failed directory sync after it is reported and the rows count as written, but
+  // the WAL keeps them until a sync succeeds (a crash before it could lose the rename).
   const bool published = status.ok();
   if (status.ok()) status = storage_->SyncPublished();
   if (published) {
@@ -406,6 +408,9 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
   if (published && !status.ok()) {
     ++stats_.write_errors;
     stats_.last_error = status.WithContext("syncing the directory of " + dest).message();
+    unsynced_first_lsns_.insert(buffer->first_lsn);
+  } else if (published) {
+    unsynced_first_lsns_.clear();  // the storage synced every directory it still owed
   }
   if (!published) {
     ++stats_.write_errors;
@@ -427,6 +432,22 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
   buffered_bytes_ -= buffer->bytes;
   buffered_rows_ -= buffer->rows.rows();
   return status;
+}
+
+std::optional<bool> EventSink::SyncOwedDirectories() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (unsynced_first_lsns_.empty()) return std::nullopt;
+  }
+  Status s = storage_->SyncPublished();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.ok()) {
+    unsynced_first_lsns_.clear();
+    return true;
+  }
+  ++stats_.write_errors;
+  stats_.last_error = s.WithContext("syncing the directories of published files").message();
+  return false;
 }
 
 void EventSink::DoneWriting(const Buffer& buffer) {
@@ -465,7 +486,13 @@ void EventSink::FlusherLoop() {
       if (stop_) return;
     }
     auto buffers = TakeBuffersToWrite(false);
-    if (buffers.empty()) continue;
+    if (buffers.empty()) {
+      if (std::optional<bool> synced = SyncOwedDirectories()) {
+        failures = *synced ? 0 : failures + 1;
+        if (*synced && options_.on_commit) options_.on_commit();  // the WAL may truncate further
+      }
+      continue;
+    }
     bool failed = false;
     for (auto& b : buffers) {
       if (failed) {
@@ -492,6 +519,9 @@ Status EventSink::FlushAllAndStop() {
   for (auto& b : TakeBuffersToWrite(true)) {
     Status s = WriteBuffer(std::move(b));
     if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  if (std::optional<bool> synced = SyncOwedDirectories(); synced && !*synced && first_error.ok()) {
+    first_error = Status::IOError(Stats().last_error + " (the WAL keeps their rows)");
   }
   if (options_.on_commit) options_.on_commit();
   return first_error;

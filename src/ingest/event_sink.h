@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -103,6 +104,9 @@ class EventSink {
   std::vector<std::unique_ptr<Buffer>> TakeBuffersToWrite(bool all);
   void Restore(std::unique_ptr<Buffer> buffer);
   void DoneWriting(const Buffer& buffer);  // mu_ held
+  // Retries the directory sync of files published without one: whether it succeeded, or
+  // nullopt when none is owed.
+  std::optional<bool> SyncOwedDirectories();
 
   storage::Storage* storage_;
   SinkOptions options_;
@@ -113,6 +117,9 @@ class EventSink {
   std::condition_variable wake_;
   std::unordered_map<std::string, std::unique_ptr<Buffer>> buffers_;  // by partition key
   std::multiset<Lsn> writing_first_lsns_;  // buffers taken out and being written
+  // Buffers whose file is in place but whose directory sync failed: a crash could still lose
+  // the file, so the WAL keeps their rows until a later sync succeeds.
+  std::multiset<Lsn> unsynced_first_lsns_;
   std::set<const Buffer*> writing_;        // the same buffers, for snapshots
   // Held exclusively from a file's rename until its buffer leaves writing_; shared by
   // snapshots. Taken before mu_.

@@ -140,9 +140,18 @@ class LocalStorage final : public Storage {
       dirs.swap(published_dirs_);
       std::swap(many, published_many_dirs_);
     }
-    if (many) return SyncFilesystemOf(root_.string());
-    for (const auto& d : dirs) PQ_RETURN_IF_ERROR(FsyncPath(d, true));
-    return Status::OK();
+    Status synced = many ? SyncFilesystemOf(root_.string()) : Status::OK();
+    while (synced.ok() && !dirs.empty()) {
+      synced = FsyncPath(*dirs.begin(), true);
+      if (synced.ok()) dirs.erase(dirs.begin());
+    }
+    if (!synced.ok()) {
+      // Still owed: the next call tries these again (the event sink holds its WAL until then).
+      std::lock_guard<std::mutex> lock(dirs_mu_);
+      published_many_dirs_ = published_many_dirs_ || many;
+      for (auto& d : dirs) NotePublishedDir(std::move(d));
+    }
+    return synced;
   }
 
   Status WriteFileAtomic(const std::string& dest, std::string_view data) override {

@@ -69,7 +69,8 @@ class Storage {
   virtual Status Publish(const std::string& staged_local_path, const std::string& dest) = 0;
   // Publish() for many files, concurrently. On failure some files may be published.
   virtual Status PublishAll(const std::vector<StagedMove>& moves) = 0;
-  // Makes the directory entries of everything published so far durable.
+  // Makes the directory entries of everything published so far durable. After a failure,
+  // the next call tries again whatever this one could not sync.
   virtual Status SyncPublished() = 0;
 
   virtual Status WriteFileAtomic(const std::string& dest, std::string_view data) = 0;
