@@ -254,28 +254,19 @@ TEST_F(EventSinkTest, FullBuffersRotateAndLateRowsGetANewFile) {
 // still counts when the next number is chosen.
 TEST_F(EventSinkTest, TheTenThousandthFileOfAPartitionIsNamedInGroupsOfFourDigits) {
   const StreamConfig& s = streams_["ev"];
-  {
+  auto write_one_row = [&](Lsn lsn, const std::string& name) {  // one run of the server
     auto sink = MakeSink();
     sink->Start();
-    ASSERT_TRUE(sink->Apply(1, 2, s, Rows({{kT0 + 1, 5, "a"}})).ok());
+    ASSERT_TRUE(sink->Apply(lsn, lsn + 1, s, Rows({{kT0 + static_cast<int64_t>(lsn), 5, name}})).ok());
     ASSERT_TRUE(sink->FlushAllAndStop().ok());
-  }
+  };
   const std::string dir = "p/5/2026-01-15/10/";
+  write_one_row(1, "a");
   std::filesystem::rename(Path(dir + "ev.parquet"), Path(dir + "ev-9999.parquet"));
-  {
-    auto sink = MakeSink();
-    sink->Start();
-    ASSERT_TRUE(sink->Apply(2, 3, s, Rows({{kT0 + 2, 5, "b"}})).ok());
-    ASSERT_TRUE(sink->FlushAllAndStop().ok());
-  }
+  write_one_row(2, "b");
   EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path(dir + "ev-0001-0000.parquet") + "'"), "b");
   std::filesystem::rename(Path(dir + "ev-0001-0000.parquet"), Path(dir + "ev-10000.parquet"));
-  {
-    auto sink = MakeSink();
-    sink->Start();
-    ASSERT_TRUE(sink->Apply(3, 4, s, Rows({{kT0 + 3, 5, "c"}})).ok());
-    ASSERT_TRUE(sink->FlushAllAndStop().ok());
-  }
+  write_one_row(3, "c");
   EXPECT_EQ(Query("SELECT string_agg(name, ',') FROM '" + Path(dir + "ev-0001-0001.parquet") + "'"), "c");
 }
 
