@@ -172,6 +172,13 @@ Result<EventSink::Buffer*> EventSink::BufferFor(const StreamState& st, const Row
   return raw;
 }
 
+void EventSink::UseLogId(std::string_view log_id) {
+  if (log_id_ == log_id) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  log_id_ = log_id;
+  committed_ranges_.clear();  // read under another id
+}
+
 Result<bool> EventSink::CoveredByFiles(const Buffer& buffer, Lsn lsn) {
   auto it = committed_ranges_.find(buffer.path);
   if (it == committed_ranges_.end()) {
@@ -190,6 +197,9 @@ Result<bool> EventSink::CoveredByFiles(const Buffer& buffer, Lsn lsn) {
       auto stream = kv->find("pqflow_stream");
       if (first == kv->end() || last == kv->end() || stream == kv->end()) continue;
       if (stream->second != buffer.stream->config->name) continue;
+      // Another log's LSNs (its WAL directory was replaced: LSNs started again at 0) say
+      // nothing about this log's records. Files from before log ids have none, and count.
+      if (auto id = kv->find("pqflow_wal_id"); id != kv->end() && !log_id_.empty() && id->second != log_id_) continue;
       ranges.emplace_back(std::stoull(first->second), std::stoull(last->second));
     }
     it = committed_ranges_.emplace(buffer.path, std::move(ranges)).first;
@@ -381,10 +391,11 @@ Status EventSink::WriteBuffer(std::unique_ptr<Buffer> buffer) {
     if (status.ok()) dest = *name;
   }
   if (status.ok()) {
-    status = writer_->Write(*buffer->stream->config, buffer->rows, staged,
-                              {{"pqflow_stream", stream},
-                               {"pqflow_wal_first", std::to_string(buffer->first_lsn)},
-                               {"pqflow_wal_last", std::to_string(buffer->last_lsn)}});
+    std::vector<std::pair<std::string, std::string>> kv = {{"pqflow_stream", stream},
+                                                          {"pqflow_wal_first", std::to_string(buffer->first_lsn)},
+                                                          {"pqflow_wal_last", std::to_string(buffer->last_lsn)}};
+    if (!log_id_.empty()) kv.emplace_back("pqflow_wal_id", log_id_);
+    status = writer_->Write(*buffer->stream->config, buffer->rows, staged, kv);
   }
   if (status.ok()) status = storage_->SyncStaged({staged});
   // From the rename until the buffer leaves writing_, a snapshot would see its rows twice:

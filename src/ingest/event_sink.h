@@ -21,6 +21,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +67,10 @@ class EventSink {
   static Result<std::unique_ptr<EventSink>> Make(const std::map<std::string, StreamConfig>& streams,
                                                  storage::Storage* storage, duck::Database* db, SinkOptions options);
   ~EventSink();
+
+  // The WAL's log id (wal::Wal::log_id()), set before the first Apply or Start: files record
+  // it with their LSN range, and recovery compares only ranges of the same log ("" = none).
+  void UseLogId(std::string_view log_id);
 
   // Buffers the rows of the durable WAL record `lsn`, which ends at `end` (the next
   // record's LSN). Rows must be of `stream`'s schema. In recovery mode (before Start) rows
@@ -120,6 +125,7 @@ class EventSink {
   // Buffers whose file is in place but whose directory sync failed: a crash could still lose
   // the file, so the WAL keeps their rows until a later sync succeeds.
   std::multiset<Lsn> unsynced_first_lsns_;
+  std::string log_id_;  // set before Start (UseLogId)
   std::set<const Buffer*> writing_;        // the same buffers, for snapshots
   // Held exclusively from a file's rename until its buffer leaves writing_; shared by
   // snapshots. Taken before mu_.

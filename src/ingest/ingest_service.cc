@@ -88,9 +88,13 @@ Result<std::unique_ptr<IngestService>> IngestService::Open(const Config& config,
   wal_options.dir = svc->config_.server.wal_dir;
   wal_options.segment_bytes = static_cast<uint64_t>(svc->config_.server.wal_segment_size);
   wal_options.fsync = svc->options_.wal_fsync;
-  auto wal = wal::Wal::Open(wal_options, [raw](const wal::Record& r) { return raw->Replay(r.lsn, r.payload); });
+  auto wal = wal::Wal::Open(wal_options, [raw](const wal::Record& r) {
+    raw->sink_->UseLogId(r.log_id);
+    return raw->Replay(r.lsn, r.payload);
+  });
   if (!wal.ok()) return wal.status().WithContext("opening the write-ahead log in " + wal_options.dir);
   svc->wal_ = std::move(*wal);
+  svc->sink_->UseLogId(svc->wal_->log_id());
   svc->sink_->Start();
   // What the replay buffered may already be complete (closed windows): let the sink decide.
   svc->TruncateWal();

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
+#include <random>
 #include <system_error>
 #include <utility>
 
@@ -64,6 +66,54 @@ Result<UniqueFd> LockWalDir(const std::string& dir) {
                                       " is locked); stop it first");
   }
   return fd;
+}
+
+Result<std::optional<std::string>> ReadLogId(const std::string& dir) {
+  const std::string path = JoinPath(dir, "LOG_ID");
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Status::FromErrno("wal: opening " + path, errno);
+  }
+  char buf[64];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  if (n < 0) return Status::FromErrno("wal: reading " + path, errno);
+  std::string id(buf, static_cast<size_t>(n));
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  if (id.empty() || id.size() > 40 ||
+      !std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+    return Status::Corruption("wal: " + path + " does not hold a log id; delete it only together with every *.wal "
+                              "segment (that starts a new log)");
+  }
+  return std::optional<std::string>(std::move(id));
+}
+
+Status WriteLogId(const std::string& dir, const std::string& id, Syncer& syncer) {
+  const std::string path = JoinPath(dir, "LOG_ID");
+  const std::string temp = path + ".tmp";
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return Status::FromErrno("wal: creating " + temp, errno);
+  std::string text = id + "\n";
+  std::vector<iovec> iov = {{text.data(), text.size()}};
+  Status s = WriteAllAt(fd.get(), iov, 0, temp);
+  if (s.ok()) s = syncer.SyncFile(fd.get(), temp);
+  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Status::FromErrno("wal: renaming " + temp, errno);
+  if (!s.ok()) {
+    ::unlink(temp.c_str());
+    return s;
+  }
+  return syncer.SyncDir(dir);
+}
+
+std::string NewLogId() {
+  std::random_device random;  // the kernel's getrandom
+  static const char* kHex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t word = random();
+    for (int j = 0; j < 8; ++j, word >>= 4) id += kHex[word & 15];
+  }
+  return id;
 }
 
 Status WriteAllAt(int fd, std::vector<iovec>& iov, uint64_t offset, const std::string& path) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,13 @@ Status CreateWalDir(const std::string& dir, Syncer& syncer);
 // Holds an exclusive flock on dir/LOCK while the returned descriptor is open, so that two
 // processes never append to one log.
 Result<UniqueFd> LockWalDir(const std::string& dir);
+
+// The log's identity, in dir/LOG_ID: LSNs are comparable only within one id (docs/wal.md).
+// ReadLogId gives nullopt when there is no LOG_ID (a new directory, or a log written before
+// 0.1.1); WriteLogId replaces it durably (temp file, sync, rename, sync of the directory).
+Result<std::optional<std::string>> ReadLogId(const std::string& dir);
+Status WriteLogId(const std::string& dir, const std::string& id, Syncer& syncer);
+std::string NewLogId();  // 32 random hex digits
 
 // Writes all of `iov` at `offset`, continuing after short writes. `iov` is consumed.
 Status WriteAllAt(int fd, std::vector<iovec>& iov, uint64_t offset, const std::string& path);

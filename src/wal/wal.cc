@@ -67,6 +67,7 @@ struct Wal::Impl {
   Syncer syncer;
   UniqueFd dir_lock;
   uint64_t tail_cut_bytes = 0;
+  std::string log_id;  // set by Start, constant after
 
   // The active segment: touched only by the writer thread once Start() has returned.
   UniqueFd active_fd;
@@ -90,8 +91,18 @@ struct Wal::Impl {
 Status Wal::Impl::Start(const std::function<Status(const Record&)>& replay) {
   PQ_RETURN_IF_ERROR(CreateWalDir(options.dir, syncer));
   PQ_ASSIGN_OR_RETURN(dir_lock, LockWalDir(options.dir));
-  PQ_ASSIGN_OR_RETURN(RecoveredLog log, RecoverLog(options.dir, syncer, replay));
+  PQ_ASSIGN_OR_RETURN(std::optional<std::string> recorded_id, ReadLogId(options.dir));
+  log_id = recorded_id ? *recorded_id : NewLogId();
+  auto replay_with_id = [&](const Record& r) {
+    Record with_id = r;
+    with_id.log_id = log_id;
+    return replay(with_id);
+  };
+  PQ_ASSIGN_OR_RETURN(RecoveredLog log, RecoverLog(options.dir, syncer, replay_with_id));
   tail_cut_bytes = log.tail_cut_bytes;
+  // A log without segments starts again at LSN 0: a new sequence, so a new id.
+  if (log.segments.empty() && recorded_id) log_id = NewLogId();
+  if (log.segments.empty() || !recorded_id) PQ_RETURN_IF_ERROR(WriteLogId(options.dir, log_id, syncer));
   if (log.segments.empty()) {
     PQ_ASSIGN_OR_RETURN(active_fd, CreateSegment(options.dir, 0, syncer));
     log.segments.push_back({0, kSegmentHeaderBytes});
@@ -322,6 +333,8 @@ Lsn Wal::NextLsn() const {
 }
 
 uint64_t Wal::tail_cut_bytes() const { return impl_->tail_cut_bytes; }
+
+const std::string& Wal::log_id() const { return impl_->log_id; }
 
 uint64_t Wal::fsyncs() const { return impl_->syncer.count(); }
 

@@ -31,6 +31,7 @@ struct Record {
   Lsn lsn = 0;
   uint8_t type = 0;          // caller-defined, 1..255
   std::string_view payload;  // valid during the callback only
+  std::string_view log_id;   // Wal::log_id() of the log being replayed
 };
 
 class Wal {
@@ -74,6 +75,11 @@ class Wal {
   // The LSN right after a record of `payload_bytes` at `lsn`: truncating before it frees the
   // record's segment once everything in it is kept elsewhere.
   static Lsn EndOf(Lsn lsn, size_t payload_bytes);
+
+  // The log's identity: a new log (an empty directory, or one whose segments were all
+  // removed) gets a new one, since its LSNs start again at 0. Whoever records LSNs elsewhere
+  // (the event sink, in its files) records the id too, and compares LSNs only under the same id.
+  const std::string& log_id() const;
 
   uint64_t SizeBytes() const;     // bytes in all segments on disk, headers included
   Lsn NextLsn() const;            // the LSN the next record will get

@@ -133,7 +133,7 @@ ParsedRecord ParseRecord(std::string_view bytes, Lsn lsn) {
     out.problem = "record checksum mismatch (stored " + Hex32(stored) + ", computed " + Hex32(computed) + ")";
     return out;
   }
-  out.record = Record{lsn, type, payload};
+  out.record = Record{lsn, type, payload, {}};
   out.frame_bytes = kRecordHeaderBytes + length;
   return out;
 }

@@ -35,6 +35,55 @@ TEST(WalTest, NewLogInEmptyDirectoryStartsAtLsnZero) {
   EXPECT_EQ(SegmentNames(tmp.path()), std::vector<std::string>{"00000000000000000000.wal"});
 }
 
+// LSNs start again at 0 in a new log, so a new log gets a new id; a reopened log keeps its own.
+TEST(WalTest, ALogKeepsItsIdAndANewLogGetsAnother) {
+  TempDir tmp;
+  const WalOptions options = Options(tmp / "wal");
+  std::string first_id;
+  {
+    auto wal = Wal::Open(options, [](const Record&) { return Status::OK(); });
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    first_id = (*wal)->log_id();
+    EXPECT_EQ(first_id.size(), 32u);
+    EXPECT_EQ(first_id.find_first_not_of("0123456789abcdef"), std::string::npos) << first_id;
+    MustAppend(**wal, "a record");
+  }
+  std::vector<std::string> replayed_ids;
+  auto collect = [&](const Record& r) {
+    replayed_ids.emplace_back(r.log_id);
+    return Status::OK();
+  };
+  {
+    auto wal = Wal::Open(options, collect);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    EXPECT_EQ((*wal)->log_id(), first_id);
+    EXPECT_EQ(replayed_ids, std::vector<std::string>{first_id});  // replayed records carry it
+  }
+  // A log written before log ids: its records get one, kept from then on.
+  std::filesystem::remove(tmp / "wal/LOG_ID");
+  replayed_ids.clear();
+  std::string adopted;
+  {
+    auto wal = Wal::Open(options, collect);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    adopted = (*wal)->log_id();
+    EXPECT_NE(adopted, first_id);
+    EXPECT_EQ(replayed_ids, std::vector<std::string>{adopted});
+  }
+  {
+    auto wal = Wal::Open(options, collect);
+    ASSERT_TRUE(wal.ok());
+    EXPECT_EQ((*wal)->log_id(), adopted);
+  }
+  // Every segment removed (a repair, or a replaced directory): LSN 0 again, and a new id.
+  for (const auto& name : SegmentNames(tmp / "wal")) std::filesystem::remove(tmp / ("wal/" + name));
+  auto wal = Wal::Open(options, collect);
+  ASSERT_TRUE(wal.ok());
+  EXPECT_EQ((*wal)->NextLsn(), 0u);
+  EXPECT_NE((*wal)->log_id(), adopted);
+  EXPECT_NE((*wal)->log_id(), first_id);
+}
+
 TEST(WalTest, RoundTripWithFsync) {
   TempDir tmp;
   WalOptions options = Options(tmp / "a/b/wal", 64ull << 20, /*fsync=*/true);  // created with its parents

@@ -382,6 +382,35 @@ TEST_F(ServeTest, AcknowledgedRowsSurviveSigkillExactlyOnce) {
   EXPECT_EQ(DuckScalar("SELECT count(*) FROM '" + Data() + "/parquet/3/2026-01-15/10/*.parquet'"), "250");
 }
 
+// A WAL directory replaced by an empty one (a new disk, an operator's cleanup) starts its
+// LSNs at 0 again, where the files already written recorded the old log's LSNs: recovery
+// must not take the new log's records for rows those files hold.
+TEST_F(ServeTest, ANewWalDirectoryIsNotMistakenForTheOneTheFilesCameFrom) {
+  WriteConfig();
+  ServeProcess serve(dir_.path());
+  const std::string ts = std::to_string(NowMs());  // the current hour: buffered until shutdown
+  auto batch = [&](const std::string& prefix) {
+    std::string body;
+    for (int i = 0; i < 50; ++i) {
+      body += "{\"timestamp\":" + ts + ",\"workspace_id\":6,\"event_type\":\"track\",\"event_name\":\"" + prefix +
+              std::to_string(i) + "\"}\n";
+    }
+    return body;
+  };
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  ASSERT_EQ(serve.Post("/v1/streams/events", batch("old-"), ingest_.first).status, 200);
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();  // writes the open hour's file with LSNs from 0
+  fs::remove_all(dir_ / "wal");
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  ASSERT_EQ(serve.Post("/v1/streams/events", batch("new-"), ingest_.first).status, 200);  // LSNs from 0 again
+  serve.Kill();
+  ASSERT_TRUE(serve.Start()) << serve.Log();
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  EXPECT_EQ(DuckScalar("SELECT count(*) || '/' || count(DISTINCT event_name) FROM '" + Data() +
+                       "/parquet/6/*/*/*.parquet'"),
+            "100/100");
+}
+
 TEST_F(ServeTest, OverTheWalLimitBatchesAreRefusedWith429) {
   // A log limit below one batch: the first batch fills it, the next is refused until the
   // buffers are written and the log truncated (which, with the hour still open, is never).
