@@ -487,6 +487,20 @@ Result<std::vector<S3ObjectInfo>> S3Client::ListObjects(const std::string& prefi
   return objects;
 }
 
+Result<S3Client::ListPage> S3Client::ListObjectsPage(const std::string& prefix, const std::string& start_after,
+                                                     int max_keys) {
+  Request req = NewRequest("ListObjectsV2", "GET", "");
+  req.query = {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(max_keys)}};
+  if (!start_after.empty()) req.query.emplace_back("start-after", start_after);
+  PQ_ASSIGN_OR_RETURN(Response resp, Execute(req, options_, scheme_host_, host_header_));
+  ListPage page;
+  for (const std::string& block : XmlBlocks(resp.body, "Contents")) {
+    page.objects.push_back({XmlField(block, "Key"), std::atoll(XmlField(block, "Size").c_str()), XmlField(block, "ETag")});
+  }
+  page.truncated = XmlField(resp.body, "IsTruncated") == "true";
+  return page;
+}
+
 Result<std::string> S3Client::CreateMultipartUpload(const std::string& key) {
   Request req = NewRequest("CreateMultipartUpload", "POST", key);
   req.query = {{"uploads", ""}};

@@ -85,6 +85,13 @@ class S3Client {
   // Every object under `prefix`, following continuation tokens through all pages, in key order.
   // max_keys_per_page: 1..1000 (tests use small pages).
   Result<std::vector<S3ObjectInfo>> ListObjects(const std::string& prefix, int max_keys_per_page = 1000);
+  // One page: the first `max_keys` objects under `prefix` whose keys sort after `start_after`
+  // ("" = from the start), and whether more follow.
+  struct ListPage {
+    std::vector<S3ObjectInfo> objects;
+    bool truncated = false;
+  };
+  Result<ListPage> ListObjectsPage(const std::string& prefix, const std::string& start_after, int max_keys = 1000);
 
   // ---- Multipart upload. ----
   Result<std::string> CreateMultipartUpload(const std::string& key);  // the upload id

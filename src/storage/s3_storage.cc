@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 
 #include "core/parallel.h"
 #include "storage/aws_credentials.h"
@@ -70,19 +72,87 @@ class S3Storage final : public Storage {
   Status Delete(const std::string& path) override { return client_->DeleteObject(Key(path)); }
 
   Result<std::vector<FileInfo>> List(const std::string& prefix) override {
+    std::vector<FileInfo> out;
+    PQ_RETURN_IF_ERROR(AppendListing(KeyPrefix(prefix), &out));
+    return out;  // S3 lists in key order
+  }
+
+  // In key order, a page at a time; when a key lies in a folder `descend` refuses, the listing
+  // starts again after the last key that folder can hold (start-after), so that a refused
+  // folder costs one request whatever it holds (a split's 180,000 copies nested in the main
+  // layout's folder: 180 requests listing everything, 2 this way). Not with '/' as delimiter,
+  // which would take a request per folder.
+  Result<std::vector<FileInfo>> ListWhere(const std::string& prefix, const DirectoryFilter& descend) override {
+    if (!descend) return List(prefix);
+    const std::string key_prefix = KeyPrefix(prefix);
+    std::map<std::string, bool, std::less<>> wanted;  // folder (relative) -> descend's answer
+    // The first folder below the listed one, on the way to `rel`, that descend refuses.
+    auto refused_folder = [&](const std::string& rel) -> std::optional<std::string> {
+      const size_t base = Relative(key_prefix).size();
+      for (size_t slash = rel.find('/', base); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+        std::string dir = rel.substr(0, slash);
+        auto it = wanted.find(dir);
+        if (it == wanted.end()) {
+          const bool yes = !InPqflowFolder(dir + "/") && descend(dir);
+          it = wanted.emplace(dir, yes).first;
+        }
+        if (!it->second) return dir;
+      }
+      return std::nullopt;
+    };
+    std::vector<FileInfo> out;
+    std::string after;
+    for (;;) {
+      PQ_ASSIGN_OR_RETURN(S3Client::ListPage page, client_->ListObjectsPage(key_prefix, after));
+      std::string skip_to;
+      for (auto& o : page.objects) {
+        std::string rel = Relative(o.key);
+        if (auto folder = refused_folder(rel)) {
+          // U+10FFFF sorts after every other character in UTF-8: past the folder's last key.
+          skip_to = Key(*folder) + "/\xf4\x8f\xbf\xbf";
+          break;
+        }
+        if (InPqflowFolder(rel)) continue;
+        out.push_back(FileInfo{std::move(rel), o.size, 0, std::move(o.etag)});
+      }
+      if (!skip_to.empty()) {
+        after = std::move(skip_to);
+        continue;
+      }
+      if (!page.truncated || page.objects.empty()) break;
+      after = page.objects.back().key;
+    }
+    return out;  // in key order
+  }
+
+  // pqflow's own folder (run reports, journals), which listings leave out at any depth.
+  static bool InPqflowFolder(std::string_view rel) {
+    return rel.starts_with(".pqflow/") || rel.find("/.pqflow/") != std::string_view::npos;
+  }
+
+  // The key prefix listing `prefix` (a folder, relative to the root) lists under.
+  std::string KeyPrefix(const std::string& prefix) const {
+    if (prefix.empty()) return options_.prefix.empty() ? "" : options_.prefix + "/";
     std::string key_prefix = Key(prefix);
     if (!key_prefix.empty() && key_prefix.back() != '/') key_prefix += '/';
-    if (prefix.empty()) key_prefix = options_.prefix.empty() ? "" : options_.prefix + "/";
-    PQ_ASSIGN_OR_RETURN(auto objects, client_->ListObjects(key_prefix));
+    return key_prefix;
+  }
+
+  std::string Relative(const std::string& key) const {
     const size_t cut = options_.prefix.empty() ? 0 : options_.prefix.size() + 1;
-    std::vector<FileInfo> out;
-    out.reserve(objects.size());
+    return key.substr(std::min(key.size(), cut));
+  }
+
+  // Appends the objects under `key_prefix` to `out`.
+  Status AppendListing(const std::string& key_prefix, std::vector<FileInfo>* out) {
+    PQ_ASSIGN_OR_RETURN(auto objects, client_->ListObjects(key_prefix));
+    out->reserve(out->size() + objects.size());
     for (auto& o : objects) {
-      std::string rel = o.key.substr(std::min(o.key.size(), cut));
-      if (rel.rfind(".pqflow/", 0) == 0) continue;  // run reports, as the local root skips them
-      out.push_back(FileInfo{std::move(rel), o.size, 0, std::move(o.etag)});
+      std::string rel = Relative(o.key);
+      if (InPqflowFolder(rel)) continue;  // run reports, as the local root skips them
+      out->push_back(FileInfo{std::move(rel), o.size, 0, std::move(o.etag)});
     }
-    return out;  // S3 lists in key order
+    return Status::OK();
   }
 
   // A lock file on this machine: S3 itself has nothing to lock with.

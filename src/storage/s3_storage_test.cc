@@ -98,6 +98,37 @@ TEST_F(S3StorageTest, PublishesListsReadsAndDeletesUnderItsPrefix) {
   EXPECT_EQ(st->List("pv")->size(), 1u);
 }
 
+// A layout's folder holding a split's tree: listed in key order, skipping each refused folder
+// with one request whatever it holds.
+TEST_F(S3StorageTest, ListWhereSkipsRefusedFoldersInFewRequests) {
+  auto st = Make("lw");
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"pv/_root.manifest.json", "{}"},       {"pv/2025/12/a.parquet", "a"}, {"pv/2026/01/b.parquet", "b"},
+      {"pv/2026/01/_b.manifest.json", "{}"}, {"pv/2026/02/c.parquet", "c"}};
+  for (int i = 0; i < 30; ++i) files.emplace_back("pv/project/p" + std::to_string(i) + "/2026/01/x.parquet", "x");
+  files.emplace_back("pv/.pqflow/staging/y.parquet", "y");
+  ASSERT_TRUE(st->WriteFilesAtomic(files).ok());
+  std::vector<std::string> asked;
+  const int before = server_->Stats().requests;
+  auto listed = st->ListWhere("pv", [&](std::string_view dir) {
+    asked.emplace_back(dir);
+    return dir != "pv/project";
+  });
+  const int requests = server_->Stats().requests - before;
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  std::vector<std::string> paths;
+  for (const auto& f : *listed) paths.push_back(f.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"pv/2025/12/a.parquet", "pv/2026/01/_b.manifest.json",
+                                             "pv/2026/01/b.parquet", "pv/2026/02/c.parquet",
+                                             "pv/_root.manifest.json"}));
+  EXPECT_EQ(asked, (std::vector<std::string>{"pv/2025", "pv/2025/12", "pv/2026", "pv/2026/01", "pv/2026/02",
+                                              "pv/project"}));
+  EXPECT_EQ(requests, 3);  // from the start; after pv/.pqflow/; after pv/project/
+  // Without a filter, or one that refuses nothing: everything but pqflow's own folder.
+  EXPECT_EQ(st->ListWhere("pv", {})->size(), 35u);
+  EXPECT_EQ(st->ListWhere("pv", [](std::string_view) { return true; })->size(), 35u);
+}
+
 TEST_F(S3StorageTest, ReadersGetCachedCopiesFetchedOnlyWhenChanged) {
   auto st = Make("cache-test");
   ASSERT_TRUE(st->WriteFileAtomic("d/year=2026/f.parquet", std::string(1000, 'a')).ok());
