@@ -68,6 +68,30 @@ Result<UniqueFd> LockWalDir(const std::string& dir) {
   return fd;
 }
 
+namespace {
+
+// Creates dir/name with `content`, published under that name only once it is durable (temp
+// file, sync, rename, sync of the directory). Returns it opened for writing.
+Result<UniqueFd> CreateDurably(const std::string& dir, const std::string& name, std::string_view content,
+                               Syncer& syncer) {
+  const std::string path = JoinPath(dir, name);
+  const std::string temp = path + ".tmp";
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return Status::FromErrno("wal: creating " + temp, errno);
+  std::vector<iovec> iov = {{const_cast<char*>(content.data()), content.size()}};
+  Status s = WriteAllAt(fd.get(), iov, 0, temp);
+  if (s.ok()) s = syncer.SyncFile(fd.get(), temp);
+  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Status::FromErrno("wal: renaming " + temp, errno);
+  if (!s.ok()) {
+    ::unlink(temp.c_str());
+    return s;
+  }
+  PQ_RETURN_IF_ERROR(syncer.SyncDir(dir));
+  return fd;
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> ReadLogId(const std::string& dir) {
   const std::string path = JoinPath(dir, "LOG_ID");
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -89,20 +113,7 @@ Result<std::optional<std::string>> ReadLogId(const std::string& dir) {
 }
 
 Status WriteLogId(const std::string& dir, const std::string& id, Syncer& syncer) {
-  const std::string path = JoinPath(dir, "LOG_ID");
-  const std::string temp = path + ".tmp";
-  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return Status::FromErrno("wal: creating " + temp, errno);
-  std::string text = id + "\n";
-  std::vector<iovec> iov = {{text.data(), text.size()}};
-  Status s = WriteAllAt(fd.get(), iov, 0, temp);
-  if (s.ok()) s = syncer.SyncFile(fd.get(), temp);
-  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Status::FromErrno("wal: renaming " + temp, errno);
-  if (!s.ok()) {
-    ::unlink(temp.c_str());
-    return s;
-  }
-  return syncer.SyncDir(dir);
+  return CreateDurably(dir, "LOG_ID", id + "\n", syncer).status();
 }
 
 std::string NewLogId() {
@@ -143,21 +154,8 @@ Status WriteAllAt(int fd, std::vector<iovec>& iov, uint64_t offset, const std::s
 }
 
 Result<UniqueFd> CreateSegment(const std::string& dir, Lsn first_lsn, Syncer& syncer) {
-  std::string path = JoinPath(dir, SegmentFileName(first_lsn));
-  std::string temp = path + ".tmp";
-  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return Status::FromErrno("wal: creating " + temp, errno);
   auto header = EncodeSegmentHeader(first_lsn);
-  std::vector<iovec> iov = {{header.data(), header.size()}};
-  Status s = WriteAllAt(fd.get(), iov, 0, temp);
-  if (s.ok()) s = syncer.SyncFile(fd.get(), temp);
-  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Status::FromErrno("wal: renaming " + temp, errno);
-  if (!s.ok()) {
-    ::unlink(temp.c_str());
-    return s;
-  }
-  PQ_RETURN_IF_ERROR(syncer.SyncDir(dir));
-  return fd;
+  return CreateDurably(dir, SegmentFileName(first_lsn), std::string_view(header.data(), header.size()), syncer);
 }
 
 }  // namespace pqflow::wal
