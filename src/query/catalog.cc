@@ -38,7 +38,7 @@ bool HasHiddenSegment(std::string_view path) {
 // Every data file of a layout with the partition values its path encodes, and the paths of
 // the manifests found beside them.
 Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const PathTemplate& layout,
-                                                std::set<std::string>* manifests) {
+                                                std::vector<std::string>* manifests) {
   // Directories the layout cannot produce (a split's tree nested under the main layout's
   // folder: "analytics/pageviews/project/...", 180,000 files for 1e7 pageviews) are not walked.
   PQ_ASSIGN_OR_RETURN(auto listed, storage.ListWhere(layout.StaticDirectory(), [&layout](std::string_view dir) {
@@ -46,12 +46,13 @@ Result<std::vector<LayoutFile>> ListLayoutFiles(storage::Storage& storage, const
   }));
   std::vector<LayoutFile> files;
   for (auto& f : listed) {
-    if (sink::IsManifestPath(f.path)) manifests->insert(f.path);
+    if (sink::IsManifestPath(f.path)) manifests->push_back(f.path);
     if (!f.path.ends_with(".parquet") || HasHiddenSegment(f.path)) continue;
     auto values = layout.Parse(f.path);
     if (!values.ok()) continue;  // another layout's file sharing the directory
     files.push_back({std::move(f), std::move(*values)});
   }
+  if (!std::is_sorted(manifests->begin(), manifests->end())) std::sort(manifests->begin(), manifests->end());
   return files;  // in path order, as List returns them
 }
 
@@ -414,7 +415,7 @@ PrefetchedListings PrefetchListings(const Config& config, storage::Storage& stor
     RelationListing& listing = out[AsciiLower(rel.name)];
     listing.files = std::move(*files);
     if (manifests.paths.size() <= kMaxManifestsRead) {
-      ReadManifests(storage, std::vector<std::string>(manifests.paths.begin(), manifests.paths.end()), &manifests.read);
+      ReadManifests(storage, manifests.paths, &manifests.read);
     }
     listing.manifests = std::move(manifests);
   }

@@ -87,7 +87,7 @@ struct LayoutFile {
 
 // The manifests a listing found beside a layout's files.
 struct ListedManifests {
-  std::set<std::string> paths;                 // present when the layout was listed
+  std::vector<std::string> paths;              // present when the layout was listed, sorted
   std::map<std::string, sink::Manifest> read;  // those read so far, by path (split_reader.h uses them too)
 };
 

@@ -1,5 +1,6 @@
 #include "query/published_files.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "core/parallel.h"
@@ -88,7 +89,8 @@ Result<PublishedFiles> ResolvePublishedFiles(storage::Storage& storage, const Re
 
   std::vector<std::string> to_read;
   for (const auto& p : partitions) {
-    if (manifests->paths.count(p.manifest_path) > 0 && manifests->read.count(p.manifest_path) == 0) {
+    if (std::binary_search(manifests->paths.begin(), manifests->paths.end(), p.manifest_path) &&
+        manifests->read.count(p.manifest_path) == 0) {
       to_read.push_back(p.manifest_path);
     }
   }

@@ -65,7 +65,7 @@ class PublishedFilesTest : public ::testing::Test {
     ASSERT_TRUE(files.ok()) << files.status().ToString();
     auto layout = PathTemplate::Make(rel_.layout, rel_.name).value();
     for (const auto& f : *files) {
-      if (sink::IsManifestPath(f.path)) manifests_.paths.insert(f.path);
+      if (sink::IsManifestPath(f.path)) manifests_.paths.push_back(f.path);
       if (!f.path.ends_with(".parquet")) continue;
       auto values = layout.Parse(f.path);
       ASSERT_TRUE(values.ok()) << f.path;
