@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/crypto.h"
 
 namespace pqflow::ingest {
 
@@ -52,15 +53,9 @@ std::optional<std::string> ValueText(const ColumnData& col, size_t row) {
     case TypeKind::kDate: return CivilDate::FromDays(load(int32_t{})).ToIso();
     default: break;
   }
-  // Other fixed-width types: their bytes in hex, stable and path-safe. A stream's layout cannot
-  // name such a column (ValidateStream); this is what a path would hold if one did.
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < col.width; ++i) {
-    out += kHex[p[i] >> 4];
-    out += kHex[p[i] & 15];
-  }
-  return out;
+  // ValidateStream refuses a layout naming a column of any other type; were one named, its
+  // bytes in hex would still make a stable, path-safe name.
+  return HexLower(p, col.width);
 }
 
 }  // namespace

@@ -509,9 +509,7 @@ Result<std::vector<RelationScan>> CreateViews(duck::Connection& conn, const Conf
     std::vector<storage::FileInfo> selected;
     for (const auto& f : published.files) selected.push_back(f.info);
     if (auto pinned = pins.find(p.rel.name); p.dataset != nullptr && pinned != pins.end()) {
-      std::vector<MainFile> main_files;
-      for (const auto& f : published.files) main_files.push_back({f.info, f.values});
-      PQ_ASSIGN_OR_RETURN(auto split, ReadFromSplit(storage, *p.dataset, p.layout, main_files, pinned->second,
+      PQ_ASSIGN_OR_RETURN(auto split, ReadFromSplit(storage, *p.dataset, p.layout, published.files, pinned->second,
                                                     &manifests.read));
       if (split) {
         selected = std::move(split->files);

@@ -131,7 +131,7 @@ std::vector<std::string> SplitPinColumns(const DatasetConfig& ds, const PathTemp
 }
 
 Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const DatasetConfig& ds,
-                                               const PathTemplate& main_layout, const std::vector<MainFile>& main_files,
+                                               const PathTemplate& main_layout, const std::vector<LayoutFile>& main_files,
                                                const std::map<std::string, std::vector<std::string>>& pins,
                                                const std::map<std::string, sink::Manifest>* known_manifests) {
   if (main_files.empty()) return std::optional<SplitRead>();

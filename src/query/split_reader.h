@@ -22,6 +22,7 @@
 #include "core/dataset_config.h"
 #include "core/path_template.h"
 #include "core/status.h"
+#include "query/catalog.h"
 #include "sink/manifest.h"
 #include "storage/storage.h"
 
@@ -34,19 +35,14 @@ struct SplitRead {
   std::vector<storage::FileInfo> files;  // the split's files, and the main files of the other partitions
 };
 
-struct MainFile {
-  storage::FileInfo info;
-  PartitionValues values;
-};
-
 // The string columns that some split of `ds` adds to its main layout: the pin columns.
 std::vector<std::string> SplitPinColumns(const DatasetConfig& ds, const PathTemplate& main_layout);
 
 // What to read instead of `main_files` (the main layout's selected files), or nullopt when
 // no split of `ds` has every added column pinned or no main partition could use one.
-// `known_manifests`: main manifests already read, by path (catalog.h's PrefetchListings).
+// `known_manifests`: main manifests already read, by path (catalog.h's ListedManifests).
 Result<std::optional<SplitRead>> ReadFromSplit(storage::Storage& storage, const DatasetConfig& ds,
-                                               const PathTemplate& main_layout, const std::vector<MainFile>& main_files,
+                                               const PathTemplate& main_layout, const std::vector<LayoutFile>& main_files,
                                                const std::map<std::string, std::vector<std::string>>& pins,
                                                const std::map<std::string, sink::Manifest>* known_manifests = nullptr);
 

@@ -9,10 +9,10 @@
 #include <cctype>
 #include <cerrno>
 #include <filesystem>
-#include <random>
 #include <system_error>
 #include <utility>
 
+#include "core/crypto.h"
 #include "wal/wal_format.h"
 
 namespace pqflow::wal {
@@ -116,15 +116,10 @@ Status WriteLogId(const std::string& dir, const std::string& id, Syncer& syncer)
   return CreateDurably(dir, "LOG_ID", id + "\n", syncer).status();
 }
 
-std::string NewLogId() {
-  std::random_device random;  // the kernel's getrandom
-  static const char* kHex = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 4; ++i) {
-    uint32_t word = random();
-    for (int j = 0; j < 8; ++j, word >>= 4) id += kHex[word & 15];
-  }
-  return id;
+Result<std::string> NewLogId() {
+  uint8_t bytes[16];
+  PQ_RETURN_IF_ERROR(RandomBytes(bytes, sizeof bytes).WithContext("wal: making a log id"));
+  return HexLower(bytes, sizeof bytes);
 }
 
 Status WriteAllAt(int fd, std::vector<iovec>& iov, uint64_t offset, const std::string& path) {

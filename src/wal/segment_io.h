@@ -46,7 +46,7 @@ Result<UniqueFd> LockWalDir(const std::string& dir);
 // 0.1.1); WriteLogId replaces it durably (temp file, sync, rename, sync of the directory).
 Result<std::optional<std::string>> ReadLogId(const std::string& dir);
 Status WriteLogId(const std::string& dir, const std::string& id, Syncer& syncer);
-std::string NewLogId();  // 32 random hex digits
+Result<std::string> NewLogId();  // 32 random hex digits
 
 // Writes all of `iov` at `offset`, continuing after short writes. `iov` is consumed.
 Status WriteAllAt(int fd, std::vector<iovec>& iov, uint64_t offset, const std::string& path);

@@ -92,7 +92,11 @@ Status Wal::Impl::Start(const std::function<Status(const Record&)>& replay) {
   PQ_RETURN_IF_ERROR(CreateWalDir(options.dir, syncer));
   PQ_ASSIGN_OR_RETURN(dir_lock, LockWalDir(options.dir));
   PQ_ASSIGN_OR_RETURN(std::optional<std::string> recorded_id, ReadLogId(options.dir));
-  log_id = recorded_id ? *recorded_id : NewLogId();
+  if (recorded_id) {
+    log_id = *recorded_id;
+  } else {
+    PQ_ASSIGN_OR_RETURN(log_id, NewLogId());
+  }
   auto replay_with_id = [&](const Record& r) {
     Record with_id = r;
     with_id.log_id = log_id;
@@ -101,7 +105,9 @@ Status Wal::Impl::Start(const std::function<Status(const Record&)>& replay) {
   PQ_ASSIGN_OR_RETURN(RecoveredLog log, RecoverLog(options.dir, syncer, replay_with_id));
   tail_cut_bytes = log.tail_cut_bytes;
   // A log without segments starts again at LSN 0: a new sequence, so a new id.
-  if (log.segments.empty() && recorded_id) log_id = NewLogId();
+  if (log.segments.empty() && recorded_id) {
+    PQ_ASSIGN_OR_RETURN(log_id, NewLogId());
+  }
   if (log.segments.empty() || !recorded_id) PQ_RETURN_IF_ERROR(WriteLogId(options.dir, log_id, syncer));
   if (log.segments.empty()) {
     PQ_ASSIGN_OR_RETURN(active_fd, CreateSegment(options.dir, 0, syncer));
